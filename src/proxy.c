@@ -1,0 +1,371 @@
+/*
+ * proxy.c - nta agent, listening transports and request dispatch (see proxy.h).
+ *
+ * nta runs in proxy mode (NTATAG_UA(0)): no automatic To-tags, no 487 of
+ * its own to a CANCEL (the downstream 487 is relayed instead), 2xx not
+ * ACKed. Every request that matches no transaction reaches the default
+ * leg's callback below.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sofia-sip/nta_tport.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_protos.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/sip_util.h>
+#include <sofia-sip/su_alloc.h>
+#include <sofia-sip/url.h>
+#include "call.h"
+#include "log.h"
+#include "proxy.h"
+#include "sip_msg.h"
+
+/* A stateful relay of one non-INVITE request (BYE, OPTIONS, MESSAGE, ...). */
+struct cd_relay {
+  struct cd_relay *next, **prev;
+  struct cd_proxy *proxy;
+  nta_incoming_t *irq;
+  nta_outgoing_t *orq;
+};
+
+/* ---------------------------------------------------------------- bookkeeping */
+
+void cd_proxy_transaction_started(struct cd_proxy *proxy)
+{
+  proxy->in_flight++;
+}
+
+void cd_proxy_transaction_answered(struct cd_proxy *proxy)
+{
+  if (proxy->in_flight > 0)
+    proxy->in_flight--;
+  if (proxy->draining && proxy->in_flight == 0 && proxy->on_idle)
+    proxy->on_idle(proxy);
+}
+
+/* ---------------------------------------------------------------- own addresses */
+
+static const char *url_port_or_default(url_t const *url)
+{
+  if (url->url_port && url->url_port[0])
+    return url->url_port;
+  return url->url_type == url_sips ? "5061" : "5060";
+}
+
+bool cd_proxy_is_own_url(const struct cd_proxy *proxy, url_t const *url)
+{
+  if (url == NULL || url->url_host == NULL || url->url_user)
+    return false;
+  for (size_t i = 0; i < proxy->n_own_urls; i++) {
+    url_t const *own = proxy->own_urls[i];
+    if (!own->url_host || strcasecmp(own->url_host, url->url_host) != 0)
+      continue;
+    /* The identity names cdivas by host whatever the port; listen
+     * addresses must match the port too. */
+    if (i == 0 || strcmp(url_port_or_default(own), url_port_or_default(url)) == 0)
+      return true;
+  }
+  return false;
+}
+
+static int collect_own_urls(struct cd_proxy *proxy, const struct cd_conf *conf)
+{
+  proxy->own_urls = su_zalloc(proxy->home, (conf->n_listen + 1) * sizeof *proxy->own_urls);
+  if (proxy->own_urls == NULL)
+    return -1;
+  proxy->own_urls[proxy->n_own_urls++] = url_hdup(proxy->home, URL_STRING_MAKE(conf->identity)->us_url);
+  for (size_t i = 0; i < conf->n_listen; i++)
+    proxy->own_urls[proxy->n_own_urls++] = url_hdup(proxy->home, URL_STRING_MAKE(conf->listen[i])->us_url);
+  for (size_t i = 0; i < proxy->n_own_urls; i++)
+    if (proxy->own_urls[i] == NULL)
+      return -1;
+  return 0;
+}
+
+url_string_t const *cd_proxy_prepare_forward(struct cd_proxy *proxy, msg_t *msg, sip_t *sip)
+{
+  while (sip->sip_route && cd_proxy_is_own_url(proxy, sip->sip_route->r_url))
+    sip_route_remove(msg, sip);
+  unsigned long hops = sip->sip_max_forwards ? sip->sip_max_forwards->mf_count : 70;
+  cd_sip_set_max_forwards(msg, sip, hops > 0 ? hops - 1 : 0);
+  if (sip->sip_route)
+    return NULL;
+  return (url_string_t const *)proxy->outbound_proxy;
+}
+
+/* ---------------------------------------------------------------- relays */
+
+static void relay_destroy(struct cd_relay *relay)
+{
+  if (relay->next)
+    relay->next->prev = relay->prev;
+  *relay->prev = relay->next;
+  if (relay->orq)
+    nta_outgoing_destroy(relay->orq);
+  nta_incoming_destroy(relay->irq);
+  cd_proxy_transaction_answered(relay->proxy);
+  free(relay);
+}
+
+static int relay_response(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, sip_t const *sip)
+{
+  struct cd_relay *relay = (struct cd_relay *)magic;
+  if (sip == NULL) {
+    int status = nta_outgoing_status(orq);
+    if (status < 300 || status > 699)
+      status = 500;
+    nta_incoming_treply(relay->irq, status, sip_status_phrase(status), TAG_END());
+    relay_destroy(relay);
+    return 0;
+  }
+  msg_t *response = nta_outgoing_getresponse(orq);
+  sip_via_remove(response, sip_object(response));
+  nta_incoming_mreply(relay->irq, response);
+  if (sip->sip_status->st_status >= 200)
+    relay_destroy(relay);
+  return 0;
+}
+
+/* A private copy of the received request: the server transaction keeps
+ * the original untouched. */
+static msg_t *copy_request(nta_incoming_t *irq)
+{
+  msg_t *received = nta_incoming_getrequest(irq);
+  msg_t *copy = received ? msg_copy(received) : NULL;
+  msg_destroy(received);
+  return copy;
+}
+
+static int relay_request(struct cd_proxy *proxy, nta_incoming_t *irq)
+{
+  struct cd_relay *relay = calloc(1, sizeof *relay);
+  if (relay == NULL)
+    return 500;
+  msg_t *msg = copy_request(irq);
+  if (msg == NULL) {
+    free(relay);
+    return 500;
+  }
+  url_string_t const *next_hop = cd_proxy_prepare_forward(proxy, msg, sip_object(msg));
+  relay->proxy = proxy;
+  relay->irq = irq;
+  relay->orq = nta_outgoing_mcreate(proxy->agent, relay_response, (nta_outgoing_magic_t *)relay,
+                                    next_hop, msg, TAG_END());
+  if (relay->orq == NULL) {
+    msg_destroy(msg);
+    free(relay);
+    return 500;
+  }
+  relay->next = proxy->relays;
+  if (relay->next)
+    relay->next->prev = &relay->next;
+  relay->prev = &proxy->relays;
+  proxy->relays = relay;
+  cd_proxy_transaction_started(proxy);
+  return 0;
+}
+
+static void forward_ack(struct cd_proxy *proxy, nta_incoming_t *irq)
+{
+  msg_t *msg = copy_request(irq);
+  if (msg == NULL)
+    return;
+  sip_t *sip = sip_object(msg);
+  if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0) {
+    msg_destroy(msg);
+    return;
+  }
+  url_string_t const *next_hop = cd_proxy_prepare_forward(proxy, msg, sip);
+  nta_outgoing_t *orq = nta_outgoing_mcreate(proxy->agent, NULL, NULL, next_hop, msg,
+                                             NTATAG_STATELESS(1), TAG_END());
+  if (orq == NULL)
+    msg_destroy(msg);
+  else
+    nta_outgoing_destroy(orq);
+}
+
+/* ---------------------------------------------------------------- dispatch */
+
+/* cdivas as the destination: the Request-URI is ours and no Route is left
+ * after our own entries. */
+static bool addressed_to_us(struct cd_proxy *proxy, sip_t const *sip)
+{
+  if (!cd_proxy_is_own_url(proxy, sip->sip_request->rq_url))
+    return false;
+  for (sip_route_t const *r = sip->sip_route; r; r = r->r_next)
+    if (!cd_proxy_is_own_url(proxy, r->r_url))
+      return false;
+  return true;
+}
+
+static int answer_register(nta_incoming_t *irq, sip_t const *sip)
+{
+  /* A third-party REGISTER from the S-CSCF (iFC on REGISTER): accepted,
+   * nothing to bind. Echo the expiry so the S-CSCF sees it was understood. */
+  unsigned long expires = sip->sip_expires ? sip->sip_expires->ex_delta : 3600;
+  char value[32];
+  snprintf(value, sizeof value, "%lu", expires);
+  nta_incoming_treply(irq, SIP_200_OK, SIPTAG_EXPIRES_STR(value), TAG_END());
+  return 200;
+}
+
+static int default_leg_request(nta_leg_magic_t *magic, nta_leg_t *leg,
+                               nta_incoming_t *irq, sip_t const *sip)
+{
+  struct cd_proxy *proxy = (struct cd_proxy *)magic;
+  (void)leg;
+  sip_method_t method = sip->sip_request->rq_method;
+
+  switch (method) {
+  case sip_method_invite:
+    return cd_call_invite(proxy, irq, sip);
+  case sip_method_ack:
+    if (!addressed_to_us(proxy, sip))
+      forward_ack(proxy, irq);
+    nta_incoming_destroy(irq);
+    return 0;
+  case sip_method_cancel:
+    return 481;   /* no transaction to cancel */
+  case sip_method_register:
+    return answer_register(irq, sip);
+  default:
+    break;
+  }
+
+  if (addressed_to_us(proxy, sip)) {
+    if (method == sip_method_options) {
+      nta_incoming_treply(irq, SIP_200_OK,
+                          SIPTAG_ALLOW_STR("INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, MESSAGE, INFO, UPDATE, PRACK, REFER, NOTIFY, SUBSCRIBE"),
+                          SIPTAG_ACCEPT_STR("application/sdp"),
+                          TAG_END());
+      return 200;
+    }
+    return 404;
+  }
+  if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0)
+    return 483;
+  return relay_request(proxy, irq);
+}
+
+/* ---------------------------------------------------------------- transports */
+
+/* Each listen URI becomes one bound transport per protocol: a URI without
+ * ;transport= means UDP and TCP (RFC 3263), so "sip:h:p" and
+ * "sip:h:p;transport=tcp" together bind TCP once. */
+struct bind_spec { char uri[300]; };
+
+static bool already_bound(struct bind_spec *specs, size_t n, const char *uri)
+{
+  for (size_t i = 0; i < n; i++)
+    if (strcasecmp(specs[i].uri, uri) == 0)
+      return true;
+  return false;
+}
+
+static size_t plan_bindings(su_home_t *home, const struct cd_conf *conf, struct bind_spec *specs, size_t max)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < conf->n_listen; i++) {
+    url_t *url = url_hdup(home, URL_STRING_MAKE(conf->listen[i])->us_url);
+    if (url == NULL)
+      continue;
+    char transport[16] = "";
+    if (url->url_params)
+      url_param(url->url_params, "transport", transport, sizeof transport);
+    const char *protos[2] = { transport, NULL };
+    if (!transport[0]) {
+      protos[0] = url->url_type == url_sips ? "tls" : "udp";
+      protos[1] = url->url_type == url_sips ? NULL : "tcp";
+    }
+    const char *host = url->url_host;
+    bool v6 = strchr(host, ':') != NULL && host[0] != '[';
+    for (int p = 0; p < 2 && protos[p]; p++) {
+      if (n >= max)
+        break;
+      snprintf(specs[n].uri, sizeof specs[n].uri, "%s:%s%s%s:%s;transport=%s",
+               url->url_type == url_sips ? "sips" : "sip", v6 ? "[" : "", host,
+               v6 ? "]" : "", url_port_or_default(url), protos[p]);
+      if (!already_bound(specs, n, specs[n].uri))
+        n++;
+    }
+  }
+  return n;
+}
+
+int cd_proxy_start(struct cd_proxy *proxy, su_root_t *root, struct cd_conf *conf)
+{
+  su_home_init(proxy->home);
+  proxy->root = root;
+  proxy->conf = cd_conf_ref(conf);
+  if (collect_own_urls(proxy, conf) < 0)
+    return -1;
+  if (conf->outbound_proxy)
+    proxy->outbound_proxy = url_hdup(proxy->home, URL_STRING_MAKE(conf->outbound_proxy)->us_url);
+
+  struct bind_spec specs[64];
+  size_t n = plan_bindings(proxy->home, conf, specs, 64);
+  if (n == 0) {
+    cd_log(CD_LOG_ERROR, "no usable listen address");
+    return -1;
+  }
+  proxy->agent = nta_agent_create(root, URL_STRING_MAKE(specs[0].uri), NULL, NULL,
+                                  NTATAG_UA(0),
+                                  NTATAG_CANCEL_487(0),
+                                  NTATAG_SERVER_RPORT(1),
+                                  NTATAG_CLIENT_RPORT(1),
+                                  TAG_END());
+  if (proxy->agent == NULL) {
+    cd_log(CD_LOG_ERROR, "cannot listen on %s: %s", specs[0].uri, strerror(errno));
+    return -1;
+  }
+  for (size_t i = 1; i < n; i++) {
+    if (nta_agent_add_tport(proxy->agent, URL_STRING_MAKE(specs[i].uri), TAG_END()) < 0) {
+      cd_log(CD_LOG_ERROR, "cannot listen on %s: %s", specs[i].uri, strerror(errno));
+      return -1;
+    }
+  }
+  for (size_t i = 0; i < n; i++)
+    cd_log(CD_LOG_NOTICE, "listening on %s", specs[i].uri);
+
+  proxy->default_leg = nta_leg_tcreate(proxy->agent, default_leg_request,
+                                       (nta_leg_magic_t *)proxy,
+                                       NTATAG_NO_DIALOG(1), TAG_END());
+  if (proxy->default_leg == NULL) {
+    cd_log(CD_LOG_ERROR, "cannot create the default leg");
+    return -1;
+  }
+  return 0;
+}
+
+void cd_proxy_set_conf(struct cd_proxy *proxy, struct cd_conf *conf)
+{
+  struct cd_conf *old = proxy->conf;
+  proxy->conf = cd_conf_ref(conf);
+  cd_conf_unref(old);
+}
+
+void cd_proxy_drain(struct cd_proxy *proxy)
+{
+  proxy->draining = true;
+  if (proxy->in_flight == 0 && proxy->on_idle)
+    proxy->on_idle(proxy);
+}
+
+void cd_proxy_stop(struct cd_proxy *proxy)
+{
+  cd_call_destroy_all(proxy);
+  while (proxy->relays)
+    relay_destroy(proxy->relays);
+  if (proxy->default_leg)
+    nta_leg_destroy(proxy->default_leg);
+  if (proxy->agent)
+    nta_agent_destroy(proxy->agent);
+  proxy->default_leg = NULL;
+  proxy->agent = NULL;
+  if (proxy->conf)
+    cd_conf_unref(proxy->conf);
+  proxy->conf = NULL;
+  su_home_deinit(proxy->home);
+}
