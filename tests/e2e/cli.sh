@@ -1,0 +1,42 @@
+#!/bin/bash
+# The command line as an operator uses it (-t, -V, -h, bad options), and
+# the answers to requests cdivas must refuse, each with a reason phrase.
+. "${top_srcdir:?run through make check}/tests/e2e/lib.sh" || exit 99
+
+note "cdivas -t on the shipped conf"
+out=$("$CDIVAS" -t -f "$top_srcdir/conf/cdivas.conf" 2>&1) || fail "-t on conf/cdivas.conf: $out"
+echo "$out" | grep -q "configuration OK" || fail "-t says OK: $out"
+
+note "cdivas -t on a broken conf: every error as file:line: message, non-zero"
+if out=$("$CDIVAS" -t -f "$E2E/bad.conf" 2>&1); then fail "-t accepted bad.conf"; fi
+echo "$out"
+echo "$out" | grep -q "$E2E/bad.conf:5: .*timer" || fail "timer error with file:line"
+echo "$out" | grep -q "$E2E/bad.conf:9: .*service" || fail "service error with file:line"
+echo "$out" | grep -q "$E2E/bad.conf:13: .*target" || fail "missing target with file:line"
+
+note "a bad conf never starts the server"
+if "$CDIVAS" -F -f "$E2E/bad.conf" >/dev/null 2>&1; then fail "started with bad.conf"; fi
+if "$CDIVAS" -F -f "$WORK/missing.conf" 2>"$WORK/missing.err"; then fail "started without conf"; fi
+grep -q "missing.conf" "$WORK/missing.err" || fail "missing file named"
+
+note "-V, -h, unknown option"
+"$CDIVAS" -V | grep -qx "cdivas [0-9.]*" || fail "-V prints the version"
+"$CDIVAS" -h | grep -q -- "-f FILE" || fail "-h prints usage"
+"$CDIVAS" -x >/dev/null 2>&1; [ $? -eq 2 ] || fail "unknown option exits 2"
+
+note "requests cdivas refuses"
+set -- $(free_ports 2); P=$1 T=$2
+make_conf "$E2E/cfu.conf.in" "$WORK/cdivas.conf" HOST=127.0.0.1 PORT="$P" TARGET="$T" TRANSPORT=udp
+start_cdivas "$WORK/cdivas.conf"
+r=$(sip_raw "$P" "$(invite_text bob "$P" $'Max-Forwards: 0\n')")
+[ "$r" = "SIP/2.0 483 Too Many Hops" ] || fail "Max-Forwards 0 gives 483, got '$r'"
+r=$(sip_raw "$P" "$(invite_text bob "$P" $'Max-Forwards: 70\nHistory-Info: <sip:x@y>;index=1..2\n')")
+case "$r" in "SIP/2.0 400 Bad History-Info: "*) ;; *) fail "malformed History-Info gives 400 with a reason, got '$r'" ;; esac
+r=$(sip_raw "$P" "$(invite_text bob "$P" $'Max-Forwards: 70\nP-Served-User: <sip:bob@\n')")
+[ "$r" = "SIP/2.0 400 Bad P-Served-User" ] || fail "malformed P-Served-User gives 400, got '$r'"
+r=$(sip_raw "$P" "$(printf 'OPTIONS sip:127.0.0.1:%s SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:9;rport;branch=z9hG4bK-o%s\nFrom: <sip:scscf@ims.example.net>;tag=o1\nTo: <sip:127.0.0.1:%s>\nCall-ID: opt-%s\nCSeq: 1 OPTIONS\nMax-Forwards: 70\nContent-Length: 0\n\n' "$P" "$RANDOM" "$P" "$RANDOM")")
+[ "$r" = "SIP/2.0 200 OK" ] || fail "OPTIONS to cdivas gives 200, got '$r'"
+r=$(sip_raw "$P" "$(printf 'REGISTER sip:cdivas.ims.example.net SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:9;rport;branch=z9hG4bK-r%s\nFrom: <sip:bob@ims.example.net>;tag=r1\nTo: <sip:bob@ims.example.net>\nCall-ID: reg-%s\nCSeq: 1 REGISTER\nContact: <sip:scscf.ims.example.net>\nExpires: 600000\nMax-Forwards: 70\nContent-Length: 0\n\n' "$RANDOM" "$RANDOM")")
+[ "$r" = "SIP/2.0 200 OK" ] || fail "third-party REGISTER gives 200, got '$r'"
+kill -0 "$CDIVAS_PID" || fail "cdivas still running after bad input"
+pass "command line, conf errors, refused requests"

@@ -1,0 +1,136 @@
+# lib.sh - shared by the end-to-end tests: start the real cdivas and SIPp on
+# free loopback ports, keep every message they exchange, assert on them.
+# Sourced by each test; exit 77 tells automake "skipped".
+set -u
+
+: "${top_srcdir:?run through make check}" "${CDIVAS:?}" "${FREEPORT:?}"
+SIPP=${SIPP:-sipp}
+if [ "$SIPP" = no ] || ! command -v "$SIPP" >/dev/null 2>&1; then
+  echo "SKIP: sipp (Debian package sip-tester) is not installed"
+  exit 77
+fi
+SCENARIOS="$top_srcdir/sipp-scenarios"
+E2E="$top_srcdir/tests/e2e"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/cdivas-e2e.XXXXXX")
+CDIVAS_PID=""
+BG_PIDS=""
+TEST_FAILED=1
+
+cleanup() {
+  for pid in $BG_PIDS $CDIVAS_PID; do kill "$pid" 2>/dev/null; done
+  wait 2>/dev/null
+  if [ "$TEST_FAILED" = 1 ]; then
+    echo "--- cdivas log ($WORK/cdivas.log):"; cat "$WORK/cdivas.log" 2>/dev/null | tail -n 40
+    for f in "$WORK"/*_errors.log; do [ -s "$f" ] && { echo "--- $f:"; tail -n 40 "$f"; }; done
+    echo "work files kept in $WORK"
+  else
+    rm -rf "$WORK"
+  fi
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*"; exit 1; }
+pass() { TEST_FAILED=0; echo "PASS: $*"; }
+note() { echo "# $*"; }
+
+# free_ports N: N loopback ports free for UDP and TCP (and port+1 for media).
+free_ports() { "$FREEPORT" "$1" || fail "no free ports"; }
+
+# make_conf TEMPLATE OUT VAR=VALUE...: a test conf with @VAR@ replaced.
+make_conf() {
+  template=$1 out=$2; shift 2
+  cp "$template" "$out.tmp"
+  for kv in "$@"; do
+    sed -i "s|@${kv%%=*}@|${kv#*=}|g" "$out.tmp"
+  done
+  mv "$out.tmp" "$out"
+}
+
+# start_cdivas CONF [PORT]: runs cdivas in the foreground mode, waits for it to listen.
+start_cdivas() {
+  "$CDIVAS" -F -f "$1" >>"$WORK/cdivas.log" 2>&1 &
+  CDIVAS_PID=$!
+  for _ in $(seq 1 50); do
+    grep -q "started as" "$WORK/cdivas.log" 2>/dev/null && return 0
+    kill -0 "$CDIVAS_PID" 2>/dev/null || fail "cdivas exited at start"
+    sleep 0.1
+  done
+  fail "cdivas did not start"
+}
+
+# sipp_args NAME PORT: the options every SIPp run gets: loopback only, own
+# control and media ports, every message traced into $WORK/NAME.msg.
+sipp_args() {
+  set -- "$1" "$2" $(free_ports 2)
+  echo "-nostdin -i ${SIPP_IP:-127.0.0.1} -p $2 -ci 127.0.0.1 -cp $3 -mi ${SIPP_IP:-127.0.0.1} -mp $4" \
+       "-timeout 30s -timeout_error -trace_msg -message_file $WORK/$1.msg" \
+       "-trace_err -error_file $WORK/$1_errors.log"
+}
+
+# sipp_bg NAME PORT ARGS...: SIPp in the background (a UAS); sipp_wait NAME checks it.
+sipp_bg() {
+  name=$1 port=$2; shift 2
+  # shellcheck disable=SC2046
+  "$SIPP" $(sipp_args "$name" "$port") "$@" >"$WORK/$name.out" 2>&1 &
+  eval "PID_$name=$!"
+  BG_PIDS="$BG_PIDS $!"
+  sleep 0.3
+}
+sipp_wait() {
+  eval "pid=\$PID_$1"
+  wait "$pid" || fail "SIPp $1 failed (exit $?): see $WORK/$1.out"
+}
+
+# sipp_run NAME PORT ARGS...: SIPp in the foreground (a UAC); fails the test on error.
+sipp_run() {
+  name=$1 port=$2; shift 2
+  # shellcheck disable=SC2046
+  "$SIPP" $(sipp_args "$name" "$port") "$@" >"$WORK/$name.out" 2>&1 ||
+    fail "SIPp $name failed (exit $?): see $WORK/$name.out"
+}
+
+# received NAME FIRSTWORD: the first message SIPp NAME received whose first
+# line starts with FIRSTWORD (e.g. "INVITE", "SIP/2.0 181"), CRs removed.
+received() {
+  tr -d '\r' <"$WORK/$1.msg" | awk -v want="$2" '
+    /message received/ { grab = 1; inmsg = 0; buf = ""; next }
+    /^-+ / || /message sent/ { if (inmsg && !done && index(first, want) == 1) { printf "%s", buf; done = 1 } grab = 0; inmsg = 0; next }
+    grab && !inmsg && NF == 0 { next }
+    grab && !inmsg { inmsg = 1; first = $0; buf = $0 "\n"; next }
+    grab && inmsg { buf = buf $0 "\n" }
+    END { if (inmsg && !done && index(first, want) == 1) printf "%s", buf }'
+}
+
+# expect_line TEXT LINE WHAT: TEXT (a message) contains exactly LINE.
+expect_line() {
+  printf '%s\n' "$1" | grep -qxF -- "$2" || {
+    echo "expected line: $2"; echo "in message:"; printf '%s\n' "$1" | sed 's/^/  | /'
+    fail "$3"
+  }
+}
+# expect_no_header TEXT NAME WHAT
+expect_no_header() {
+  if printf '%s\n' "$1" | sed '/^$/q' | grep -qi "^$2:"; then
+    printf '%s\n' "$1" | sed 's/^/  | /'; fail "$3"
+  fi
+}
+
+# sip_raw PORT MESSAGE: sends MESSAGE (LF line ends, turned into CRLF) over
+# UDP to cdivas and prints the first response line that is not a 100.
+sip_raw() {
+  exec 3<>"/dev/udp/127.0.0.1/$1"
+  printf '%s' "$2" | sed 's/$/\r/' >&3
+  for _ in 1 2 3; do
+    line=$(timeout 3 dd bs=65535 count=1 status=none <&3 | head -n 1 | tr -d '\r')
+    case "$line" in "SIP/2.0 100"*) continue ;; esac
+    break
+  done
+  exec 3>&-
+  printf '%s\n' "$line"
+}
+
+# invite_text RURI-USER PORT EXTRA-HEADERS: a minimal INVITE towards cdivas.
+invite_text() {
+  printf 'INVITE sip:%s@ims.example.net SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:9;rport;branch=z9hG4bK-%s\nFrom: <sip:alice@ims.example.net>;tag=a%s\nTo: <sip:%s@ims.example.net>\nCall-ID: raw-%s@test\nCSeq: 1 INVITE\nContact: <sip:alice@127.0.0.1:9>\n%sContent-Length: 0\n\n' \
+    "$1" "$RANDOM$RANDOM" "$RANDOM" "$1" "$RANDOM$RANDOM" "$3"
+}
