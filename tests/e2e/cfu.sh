@@ -3,7 +3,7 @@
 # History-Info of the protocol brief, and the caller gets the 181.
 . "${top_srcdir:?run through make check}/tests/e2e/lib.sh" || exit 99
 
-set -- $(free_ports 3); P=$1 T=$2 A=$3
+alloc_ports 3; set -- $PORTS; P=$1 T=$2 A=$3
 make_conf "$E2E/cfu.conf.in" "$WORK/cdivas.conf" HOST=127.0.0.1 PORT="$P" TARGET="$T" TRANSPORT=udp
 start_cdivas "$WORK/cdivas.conf"
 

@@ -25,7 +25,7 @@ note "-V, -h, unknown option"
 "$CDIVAS" -x >/dev/null 2>&1; [ $? -eq 2 ] || fail "unknown option exits 2"
 
 note "requests cdivas refuses"
-set -- $(free_ports 2); P=$1 T=$2
+alloc_ports 2; set -- $PORTS; P=$1 T=$2
 make_conf "$E2E/cfu.conf.in" "$WORK/cdivas.conf" HOST=127.0.0.1 PORT="$P" TARGET="$T" TRANSPORT=udp
 start_cdivas "$WORK/cdivas.conf"
 r=$(sip_raw "$P" "$(invite_text bob "$P" $'Max-Forwards: 0\n')")

@@ -1,6 +1,6 @@
 /*
  * freeport - prints N loopback ports (default 1) that are free for both UDP
- * and TCP right now, one per line. The e2e tests start cdivas and SIPp on
+ * and TCP right now (with the three ports above free for UDP), one per line. The e2e tests start cdivas and SIPp on
  * them so that parallel test runs never collide.
  */
 #include <arpa/inet.h>
@@ -31,28 +31,30 @@ static int bind_loopback(int type, unsigned short port, unsigned short *bound)
 int main(int argc, char **argv)
 {
   int wanted = argc > 1 ? atoi(argv[1]) : 1;
-  int held[256][3], n = 0;
+  int held[256][5], n = 0;
   /* Random even candidates below the kernel's ephemeral range, so that a
    * port handed out here is not taken by some client socket meanwhile. */
   srand((unsigned)getpid() ^ (unsigned)time(NULL));
   for (int attempts = 0; n < wanted && n < 256 && attempts < 5000; attempts++) {
-    unsigned short port = (unsigned short)(20000 + 2 * (rand() % 6000)), got;
-    int tcp = bind_loopback(SOCK_STREAM, port, &got);
-    int udp = tcp >= 0 ? bind_loopback(SOCK_DGRAM, port, &got) : -1;
-    int rtcp = udp >= 0 ? bind_loopback(SOCK_DGRAM, port + 1, &got) : -1;
-    if (rtcp < 0) {   /* SIPp media wants port+1 too */
-      if (tcp >= 0) close(tcp);
-      if (udp >= 0) close(udp);
+    /* Blocks of four: SIPp's media uses the port and the three above it
+     * (audio and video, RTP and RTCP), so two blocks never overlap. */
+    unsigned short port = (unsigned short)(20000 + 4 * (rand() % 3000)), got;
+    int fds[5], k;
+    fds[0] = bind_loopback(SOCK_STREAM, port, &got);
+    for (k = 1; k < 5 && fds[k - 1] >= 0; k++)
+      fds[k] = bind_loopback(SOCK_DGRAM, (unsigned short)(port + k - 1), &got);
+    if (fds[k - 1] < 0) {
+      for (int j = 0; j < k - 1; j++)
+        close(fds[j]);
       continue;
     }
-    held[n][0] = tcp;
-    held[n][1] = udp;
-    held[n][2] = rtcp;
+    for (k = 0; k < 5; k++)
+      held[n][k] = fds[k];
     printf("%u\n", port);
     n++;
   }
   for (int i = 0; i < n; i++)
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < 5; k++)
       close(held[i][k]);
   return n == wanted ? 0 : 1;
 }

@@ -5,7 +5,7 @@
 if ! grep -q "^0\{31\}1 " /proc/net/if_inet6 2>/dev/null; then
   echo "SKIP: no IPv6 loopback"; exit 77
 fi
-set -- $(free_ports 3); P=$1 T=$2 A=$3
+alloc_ports 3; set -- $PORTS; P=$1 T=$2 A=$3
 make_conf "$E2E/cfu.conf.in" "$WORK/cdivas.conf" HOST="[::1]" PORT="$P" TARGET="$T" TRANSPORT=udp
 start_cdivas "$WORK/cdivas.conf"
 SIPP_IP=::1

@@ -33,8 +33,19 @@ fail() { echo "FAIL: $*"; exit 1; }
 pass() { TEST_FAILED=0; echo "PASS: $*"; }
 note() { echo "# $*"; }
 
-# free_ports N: N loopback ports free for UDP and TCP (and port+1 for media).
-free_ports() { "$FREEPORT" "$1" || fail "no free ports"; }
+# alloc_ports N: N loopback ports free for UDP and TCP (and the three above
+# for SIPp media), never one handed out before in this test.
+# Sets PORTS (no subshell, so that USED_PORTS remembers them).
+USED_PORTS=" "
+alloc_ports() {
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    PORTS=$("$FREEPORT" "$1") || fail "no free ports"
+    clash=0
+    for p in $PORTS; do case "$USED_PORTS" in *" $p "*) clash=1 ;; esac; done
+    [ "$clash" = 0 ] && break
+  done
+  for p in $PORTS; do USED_PORTS="$USED_PORTS$p "; done
+}
 
 # make_conf TEMPLATE OUT VAR=VALUE...: a test conf with @VAR@ replaced.
 make_conf() {
@@ -58,20 +69,23 @@ start_cdivas() {
   fail "cdivas did not start"
 }
 
-# sipp_args NAME PORT: the options every SIPp run gets: loopback only, own
-# control and media ports, every message traced into $WORK/NAME.msg.
+# sipp_args NAME PORT: sets SIPP_ARGS, the options every SIPp run gets:
+# loopback only, own control and media ports, every message traced into
+# $WORK/NAME.msg.
 sipp_args() {
-  set -- "$1" "$2" $(free_ports 2)
-  echo "-nostdin -i ${SIPP_IP:-127.0.0.1} -p $2 -ci 127.0.0.1 -cp $3 -mi ${SIPP_IP:-127.0.0.1} -mp $4" \
-       "-timeout 30s -timeout_error -trace_msg -message_file $WORK/$1.msg" \
-       "-trace_err -error_file $WORK/$1_errors.log"
+  alloc_ports 2
+  set -- "$1" "$2" $PORTS
+  SIPP_ARGS="-nostdin -i ${SIPP_IP:-127.0.0.1} -p $2 -ci 127.0.0.1 -cp $3"
+  SIPP_ARGS="$SIPP_ARGS -mi ${SIPP_IP:-127.0.0.1} -mp $4 -timeout 30s -timeout_error"
+  SIPP_ARGS="$SIPP_ARGS -trace_msg -message_file $WORK/$1.msg -trace_err -error_file $WORK/$1_errors.log"
 }
 
 # sipp_bg NAME PORT ARGS...: SIPp in the background (a UAS); sipp_wait NAME checks it.
 sipp_bg() {
   name=$1 port=$2; shift 2
-  # shellcheck disable=SC2046
-  "$SIPP" $(sipp_args "$name" "$port") "$@" >"$WORK/$name.out" 2>&1 &
+  sipp_args "$name" "$port"
+  # shellcheck disable=SC2086
+  "$SIPP" $SIPP_ARGS "$@" >"$WORK/$name.out" 2>&1 &
   eval "PID_$name=$!"
   BG_PIDS="$BG_PIDS $!"
   sleep 0.3
@@ -84,8 +98,9 @@ sipp_wait() {
 # sipp_run NAME PORT ARGS...: SIPp in the foreground (a UAC); fails the test on error.
 sipp_run() {
   name=$1 port=$2; shift 2
-  # shellcheck disable=SC2046
-  "$SIPP" $(sipp_args "$name" "$port") "$@" >"$WORK/$name.out" 2>&1 ||
+  sipp_args "$name" "$port"
+  # shellcheck disable=SC2086
+  "$SIPP" $SIPP_ARGS "$@" >"$WORK/$name.out" 2>&1 ||
     fail "SIPp $name failed (exit $?): see $WORK/$name.out"
 }
 
