@@ -95,7 +95,10 @@ static struct cd_fsm_result no_answer(struct cd_fsm *fsm, const struct cd_fsm_ev
 
 static struct cd_fsm_result no_reply_expired(struct cd_fsm *fsm, const struct cd_fsm_event *ev)
 {
-  (void)ev;
+  /* Without a cfnr rule no timer was asked for on this branch: the event
+   * is a stale one from an earlier branch. */
+  if (!has(fsm, CD_SVC_CFNR))
+    return ignore(fsm, ev);
   fsm->state = CD_FSM_NR_CANCELLING;
   return act(CD_ACT_CANCEL_BRANCH);
 }
