@@ -826,6 +826,8 @@ static void load_server(struct loader *L, const config_setting_t *g)
       load_key_list(L, s, true, &c->limit_exempt, &c->n_limit_exempt);
     } else if (named(s, "shutdown_grace")) {
       get_int(L, s, 1, 300, &c->shutdown_grace);
+    } else if (named(s, "not_reachable_timer")) {
+      get_int(L, s, 0, 64, &c->not_reachable_timer);
     } else {
       error_at(L, s, "unknown setting '%s' in server", config_setting_name(s));
     }

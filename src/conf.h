@@ -93,6 +93,7 @@ struct cd_conf {
   char *limit_destination;      /* NULL = answer limit_response */
   char **limit_exempt;          /* canonical keys */
   size_t n_limit_exempt;
+  int not_reachable_timer;      /* seconds without any answer from the served user before CFNRc; 0 = the transaction timeout (32 s) */
   int shutdown_grace;           /* seconds to let transactions end on SIGTERM, default 32 */
   /* subscribers */
   struct cd_subscriber *subscribers;

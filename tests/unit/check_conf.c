@@ -235,6 +235,7 @@ START_TEST(good_server)
   ck_assert_str_eq(c->limit_exempt[0], key("sip:voicemail@ims.example.net"));
   ck_assert_str_eq(c->limit_exempt[1], key("tel:+15551009999"));
   ck_assert_int_eq(c->shutdown_grace, 10);
+  ck_assert_int_eq(c->not_reachable_timer, 8);
   ck_assert_uint_eq(c->n_subscribers, 3);
   cd_conf_unref(c);
 }
@@ -414,6 +415,7 @@ START_TEST(minimal_defaults)
   ck_assert_ptr_null(c->limit_destination);
   ck_assert_uint_eq(c->n_limit_exempt, 0);
   ck_assert_int_eq(c->shutdown_grace, 32);
+  ck_assert_int_eq(c->not_reachable_timer, 0);
   ck_assert_uint_eq(c->n_subscribers, 0);
   ck_assert_ptr_null(cd_conf_find(c, key("sip:bob@ims.example.net")));
   cd_conf_unref(c);
@@ -658,6 +660,7 @@ START_TEST(out_of_range)
                               fixture("zoneinfo")) },
                { NULL, 8, "limit_response must be between 400 and 699, not 700" },
                { NULL, 9, "shutdown_grace must be between 1 and 300, not 301" },
+               { NULL, 9, "not_reachable_timer must be between 0 and 64, not 65" },
                { NULL, 12, "max_calls must be 0 or more, not -1" });
 }
 END_TEST
