@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <sofia-sip/nta_tport.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_protos.h>
@@ -43,6 +44,38 @@ void cd_proxy_transaction_answered(struct cd_proxy *proxy)
     proxy->in_flight--;
   if (proxy->draining && proxy->in_flight == 0 && proxy->on_idle)
     proxy->on_idle(proxy);
+}
+
+static long monotonic_seconds(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long)ts.tv_sec;
+}
+
+enum cd_reg_status cd_proxy_registration(const struct cd_proxy *proxy, const char *key)
+{
+  return cd_reg_status(proxy->registrations, key, monotonic_seconds());
+}
+
+long cd_proxy_calls_of(const struct cd_proxy *proxy, const char *key)
+{
+  return cd_keycount_get(proxy->calls_per_user, key);
+}
+
+void cd_proxy_count_call(struct cd_proxy *proxy, const char *key, long delta)
+{
+  cd_keycount_add(proxy->calls_per_user, key, delta);
+}
+
+void cd_proxy_count_diversion(struct cd_proxy *proxy, enum cd_service service)
+{
+  proxy->stats.diversions[service]++;
+}
+
+void cd_proxy_count_limit_hit(struct cd_proxy *proxy)
+{
+  proxy->stats.limit_hits++;
 }
 
 /* ---------------------------------------------------------------- own addresses */
@@ -200,11 +233,38 @@ static bool addressed_to_us(struct cd_proxy *proxy, sip_t const *sip)
   return true;
 }
 
-static int answer_register(nta_incoming_t *irq, sip_t const *sip)
+/* The expiry a REGISTER asks for: the Contact's expires parameter, else
+ * the Expires header, else 3600 (RFC 3261 10.2.1.1); "Contact: *" with
+ * Expires 0 deregisters. */
+static unsigned long register_expires(sip_t const *sip)
 {
-  /* A third-party REGISTER from the S-CSCF (iFC on REGISTER): accepted,
-   * nothing to bind. Echo the expiry so the S-CSCF sees it was understood. */
-  unsigned long expires = sip->sip_expires ? sip->sip_expires->ex_delta : 3600;
+  if (sip->sip_contact && sip->sip_contact->m_expires)
+    return strtoul(sip->sip_contact->m_expires, NULL, 10);
+  if (sip->sip_expires)
+    return sip->sip_expires->ex_delta;
+  return 3600;
+}
+
+static int answer_register(struct cd_proxy *proxy, nta_incoming_t *irq, sip_t const *sip)
+{
+  /* A third-party REGISTER from the S-CSCF (iFC on REGISTER): the user
+   * named in To is logged in until the expiry, or out at Expires 0. Only
+   * subscribers are remembered, so REGISTERs cannot grow the table. */
+  unsigned long expires = register_expires(sip);
+  su_home_t home[1] = { SU_HOME_INIT(home) };
+  char *to = sip->sip_to ? url_as_string(home, sip->sip_to->a_url) : NULL;
+  char key[CD_IDENTITY_KEY_MAX];
+  const struct cd_subscriber *sub =
+    to && cd_identity_key(to, key, NULL) == 0 ? cd_conf_find(proxy->conf, key) : NULL;
+  if (sub) {
+    long now = monotonic_seconds();
+    if (cd_reg_update(proxy->registrations, sub->key, (long)expires, now) < 0)
+      cd_log(CD_LOG_WARNING, "registration table full: %s stays unknown", sub->user);
+    else
+      cd_log(CD_LOG_DEBUG, "third-party REGISTER: %s %s", sub->user,
+             expires ? "logged in" : "logged out");
+  }
+  su_home_deinit(home);
   char value[32];
   snprintf(value, sizeof value, "%lu", expires);
   nta_incoming_treply(irq, SIP_200_OK, SIPTAG_EXPIRES_STR(value), TAG_END());
@@ -229,7 +289,7 @@ static int default_leg_request(nta_leg_magic_t *magic, nta_leg_t *leg,
   case sip_method_cancel:
     return 481;   /* no transaction to cancel */
   case sip_method_register:
-    return answer_register(irq, sip);
+    return answer_register(proxy, irq, sip);
   default:
     break;
   }
@@ -301,6 +361,12 @@ int cd_proxy_start(struct cd_proxy *proxy, su_root_t *root, struct cd_conf *conf
   proxy->conf = cd_conf_ref(conf);
   if (collect_own_urls(proxy, conf) < 0)
     return -1;
+  /* Room for every subscriber's registration, with slack for those a
+   * reload adds. */
+  proxy->registrations = cd_reg_create(conf->n_subscribers * 4 + 1024);
+  proxy->calls_per_user = cd_keycount_create();
+  if (proxy->registrations == NULL || proxy->calls_per_user == NULL)
+    return -1;
   if (conf->outbound_proxy)
     proxy->outbound_proxy = url_hdup(proxy->home, URL_STRING_MAKE(conf->outbound_proxy)->us_url);
 
@@ -367,5 +433,9 @@ void cd_proxy_stop(struct cd_proxy *proxy)
   if (proxy->conf)
     cd_conf_unref(proxy->conf);
   proxy->conf = NULL;
+  cd_reg_destroy(proxy->registrations);
+  proxy->registrations = NULL;
+  cd_keycount_destroy(proxy->calls_per_user);
+  proxy->calls_per_user = NULL;
   su_home_deinit(proxy->home);
 }

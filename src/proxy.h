@@ -14,6 +14,8 @@
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/nta.h>
 #include "conf.h"
+#include "keycount.h"
+#include "registrations.h"
 
 struct cd_call;
 struct cd_relay;
@@ -31,6 +33,12 @@ struct cd_proxy {
   struct cd_relay *relays;       /* every live non-INVITE relay */
   size_t in_flight;              /* server transactions without a final answer yet */
   bool draining;                 /* SIGTERM seen: refuse new INVITEs */
+  struct cd_registrations *registrations; /* third-party REGISTER state (CFNL) */
+  struct cd_keycount *calls_per_user;     /* calls in progress per served user (max_calls) */
+  struct {
+    unsigned long diversions[CD_SVC_COUNT];
+    unsigned long limit_hits;
+  } stats;
   void (*on_idle)(struct cd_proxy *proxy); /* called when in_flight drops to 0 while draining */
   void *on_idle_arg;
 };
@@ -57,6 +65,17 @@ bool cd_proxy_is_own_url(const struct cd_proxy *proxy, url_t const *url);
  * (outbound_proxy when no Route is left), or NULL to let nta use the Route
  * set or the Request-URI. */
 url_string_t const *cd_proxy_prepare_forward(struct cd_proxy *proxy, msg_t *msg, sip_t *sip);
+
+/* Registration state of a served user (canonical key of its user URI). */
+enum cd_reg_status cd_proxy_registration(const struct cd_proxy *proxy, const char *key);
+
+/* Calls in progress for a served user (network-determined busy). */
+long cd_proxy_calls_of(const struct cd_proxy *proxy, const char *key);
+void cd_proxy_count_call(struct cd_proxy *proxy, const char *key, long delta);
+
+/* Counters for the metrics. */
+void cd_proxy_count_diversion(struct cd_proxy *proxy, enum cd_service service);
+void cd_proxy_count_limit_hit(struct cd_proxy *proxy);
 
 /* Book-keeping of server transactions without a final answer. */
 void cd_proxy_transaction_started(struct cd_proxy *proxy);
