@@ -25,7 +25,9 @@
 #include "call.h"
 #include "call_fsm.h"
 #include "history_info.h"
+#include "inquiry.h"
 #include "keycount.h"
+#include "ledger.h"
 #include "log.h"
 #include "registrations.h"
 #include "rules.h"
@@ -56,6 +58,7 @@ struct cd_call {
   char caller_key[CD_IDENTITY_KEY_MAX];
   const char *caller_uri;
   const char *call_id;
+  char ticket_hash[65];               /* SHA-256 of the MIKEY ticket in the SDP, hex; "" when none */
   cd_hi_chain chain;
   size_t received_hi;                 /* leading chain entries that came in the INVITE */
   bool answered;                      /* a final answer went upstream */
@@ -423,6 +426,26 @@ static void notify_served_user(struct cd_call *call, enum cd_service service, in
     nta_outgoing_destroy(orq);   /* fire and forget: nta finishes the transaction */
 }
 
+/* The ledger entry the KMS inquiry will be answered from. Identities are
+ * stored as the keys cd_inquiry_canonical() gives, so aliases match. */
+static void call_record_diversion(struct cd_call *call, enum cd_service service, int cause,
+                                  const char *target, const char *hi_index)
+{
+  struct cd_ledger *ledger = call->proxy->ledger;
+  char caller[CD_IDENTITY_KEY_MAX], target_key[CD_IDENTITY_KEY_MAX];
+  if (ledger == NULL || call->caller_key[0] == '\0' || !key_of(target, target_key))
+    return;
+  cd_inquiry_canonical(call->conf, call->caller_key, caller);
+  cd_inquiry_canonical(call->conf, target_key, target_key);
+  struct cd_ledger_record rec = {
+    .caller = caller, .served = call->served->key, .target = target_key,
+    .service = service, .cause = cause, .when = (long)time(NULL),
+    .call_id = call->call_id, .hi_index = hi_index, .ticket_hash = call->ticket_hash,
+  };
+  if (cd_ledger_add(ledger, &rec, rec.when) < 0)
+    cd_log(CD_LOG_WARNING, "call-id=%s: diversion not recorded for inquiries", call->call_id);
+}
+
 static int call_divert(struct cd_call *call, enum cd_service service, int cause,
                        int reason_status, const char *deflect_to)
 {
@@ -460,6 +483,7 @@ static int call_divert(struct cd_call *call, enum cd_service service, int cause,
       served_pos = i;
 
   cd_proxy_count_diversion(call->proxy, service);
+  call_record_diversion(call, service, cause, target, target_entry->index);
   cd_log(CD_LOG_INFO, "diversion call-id=%s served=%s service=%s cause=%d target=%s",
          call->call_id, call->served->user, cd_service_name(service), cause, target);
 

@@ -30,6 +30,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#include <openssl/crypto.h>
 
 /* ------------------------------------------------------------ names */
 
@@ -125,6 +127,16 @@ static void conf_free(struct cd_conf *c)
   free(c->timezone);
   free(c->limit_destination);
   free_strv(c->limit_exempt, c->n_limit_exempt);
+  free(c->inquiry.listen);
+  free(c->inquiry.host);
+  free(c->inquiry.tls_certificate);
+  free(c->inquiry.tls_key);
+  free(c->inquiry.tls_client_ca);
+  for (size_t i = 0; i < c->inquiry.n_kms; i++)
+    free(c->inquiry.kms[i].id);
+  if (c->inquiry.kms)
+    OPENSSL_cleanse(c->inquiry.kms, c->inquiry.n_kms * sizeof *c->inquiry.kms);
+  free(c->inquiry.kms);
   if (c->subscribers != NULL)
     for (size_t i = 0; i < c->n_subscribers; i++)
       free_subscriber(&c->subscribers[i]);
@@ -1104,6 +1116,160 @@ static void load_subscribers(struct loader *L, const config_setting_t *s)
 
 /* ------------------------------------------------------------ top level */
 
+/* ------------------------------------------------------------ inquiry */
+
+const struct cd_kms *cd_conf_kms(const struct cd_conf *conf, const char *id)
+{
+  for (size_t i = 0; i < conf->inquiry.n_kms; i++)
+    if (strcmp(conf->inquiry.kms[i].id, id) == 0)
+      return &conf->inquiry.kms[i];
+  return NULL;
+}
+
+static int hex_value(char c)
+{
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* "http://host:port" or "https://host:port", host an IPv4 address, a
+ * [IPv6] reference or a name; no path (nth serves the whole site). */
+static const char *parse_http_listen(const char *url, struct cd_inquiry_conf *q, char *buf, size_t bufsize)
+{
+  const char *rest;
+  if (strncmp(url, "http://", 7) == 0)
+    rest = url + 7, q->tls = false;
+  else if (strncmp(url, "https://", 8) == 0)
+    rest = url + 8, q->tls = true;
+  else
+    return "must start with http:// or https://";
+  const char *host = rest, *host_end, *port;
+  if (*rest == '[') {
+    host_end = strchr(rest, ']');
+    if (host_end == NULL)
+      return "unterminated [IPv6] address";
+    host_end++;
+  } else {
+    host_end = rest + strcspn(rest, ":/");
+  }
+  if (host_end == host)
+    return "missing host";
+  if (*host_end != ':')
+    return "missing :port";
+  port = host_end + 1;
+  char *end;
+  long p = strtol(port, &end, 10);
+  if (end == port || p < 1 || p > 65535)
+    return "bad port";
+  if (*end == '/' && end[1] == '\0')
+    end++;
+  if (*end != '\0') {
+    snprintf(buf, bufsize, "unexpected '%.40s' after the port (no path allowed)", end);
+    return buf;
+  }
+  q->host = strndup(host, (size_t)(host_end - host));
+  q->port = (int)p;
+  return NULL;
+}
+
+static void load_kms_list(struct loader *L, const config_setting_t *s)
+{
+  struct cd_inquiry_conf *q = &L->conf->inquiry;
+  if (!is_group_list(L, s))
+    return;
+  int n = config_setting_length(s);
+  q->kms = alloc_zero(L, (size_t)n + 1, sizeof *q->kms);
+  if (q->kms == NULL)
+    return;
+  for (int i = 0; i < n; i++) {
+    const config_setting_t *g = config_setting_get_elem(s, (unsigned)i);
+    if (!is_group_elem(L, s, g))
+      continue;
+    const char *id = NULL, *key = NULL;
+    for (int k = 0; k < config_setting_length(g); k++) {
+      const config_setting_t *e = config_setting_get_elem(g, (unsigned)k);
+      if (named(e, "id"))
+        id = get_string(L, e);
+      else if (named(e, "key"))
+        key = get_string(L, e);
+      else
+        error_at(L, e, "unknown setting '%s' in kms", config_setting_name(e));
+    }
+    if (id == NULL || *id == '\0' || strlen(id) >= 128) {
+      error_at(L, g, "kms entry needs an id of 1 to 127 characters");
+      continue;
+    }
+    if (cd_conf_kms(L->conf, id)) {
+      error_at(L, g, "duplicate kms id '%s'", id);
+      continue;
+    }
+    struct cd_kms *kms = &q->kms[q->n_kms];
+    bool key_ok = key && strlen(key) == 64;
+    for (size_t b = 0; key_ok && b < 32; b++) {
+      int hi = hex_value(key[2 * b]), lo = hex_value(key[2 * b + 1]);
+      key_ok = hi >= 0 && lo >= 0;
+      if (key_ok)
+        kms->key[b] = (unsigned char)(hi << 4 | lo);
+    }
+    if (!key_ok) {
+      error_at(L, g, "kms '%s' needs a key of exactly 64 hex digits", id);
+      continue;
+    }
+    kms->id = dup_str(L, id);
+    q->n_kms++;
+  }
+}
+
+static void load_inquiry(struct loader *L, const config_setting_t *g)
+{
+  struct cd_inquiry_conf *q = &L->conf->inquiry;
+  char buf[160];
+  if (!config_setting_is_group(g)) {
+    error_at(L, g, "inquiry must be a group { ... }, not %s", type_name(g));
+    return;
+  }
+  for (int i = 0; i < config_setting_length(g); i++) {
+    const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+    const char *str, *why;
+    if (named(s, "listen")) {
+      if ((str = get_string(L, s)) == NULL)
+        continue;
+      if ((why = parse_http_listen(str, q, buf, sizeof buf)) != NULL)
+        error_at(L, s, "bad inquiry listen URL '%s': %s", str, why);
+      else
+        q->listen = dup_str(L, str);
+    } else if (named(s, "record_ttl")) {
+      get_int(L, s, 10, 86400, &q->record_ttl);
+    } else if (named(s, "max_records")) {
+      get_int(L, s, 1, 10000000, &q->max_records);
+    } else if (named(s, "tls_certificate") || named(s, "tls_key") || named(s, "tls_client_ca")) {
+      if ((str = get_string(L, s)) == NULL || *str == '\0')
+        continue;
+      if (access(str, R_OK) != 0) {
+        error_at(L, s, "%s '%s': %s", config_setting_name(s), str, strerror(errno));
+        continue;
+      }
+      char **slot = named(s, "tls_certificate") ? &q->tls_certificate
+                    : named(s, "tls_key") ? &q->tls_key : &q->tls_client_ca;
+      *slot = dup_str(L, str);
+    } else if (named(s, "kms")) {
+      load_kms_list(L, s);
+    } else {
+      error_at(L, s, "unknown setting '%s' in inquiry", config_setting_name(s));
+    }
+  }
+  if (q->listen == NULL)
+    error_at(L, g, "missing required setting 'listen' in inquiry");
+  if (q->listen && q->tls && (q->tls_certificate == NULL || q->tls_key == NULL))
+    error_at(L, g, "an https:// inquiry listener needs tls_certificate and tls_key");
+  if (q->listen && !q->tls && (q->tls_certificate || q->tls_key || q->tls_client_ca))
+    error_at(L, g, "tls_certificate, tls_key and tls_client_ca need an https:// listen URL");
+  if (q->n_kms == 0)
+    error_at(L, g, "inquiry needs at least one kms = ( { id = \"...\"; key = \"<64 hex digits>\"; } )");
+}
+
 static void load_root(struct loader *L, const config_setting_t *root)
 {
   bool has_server = false;
@@ -1114,10 +1280,11 @@ static void load_root(struct loader *L, const config_setting_t *root)
       load_server(L, s);
     } else if (named(s, "subscribers")) {
       load_subscribers(L, s);
-    } else if (named(s, "inquiry") || named(s, "store")) {
-      /* Reserved for coming features (the inquiry interface and the rule
-       * store): accepted, and ignored for now, so a conf written for a
-       * newer cdivas still loads. */
+    } else if (named(s, "inquiry")) {
+      load_inquiry(L, s);
+    } else if (named(s, "store")) {
+      /* Reserved for the shared state store (a later feature): accepted
+       * and ignored, so a conf written for a newer cdivas still loads. */
     } else {
       error_at(L, s, "unknown setting '%s' at top level", config_setting_name(s));
     }
@@ -1151,6 +1318,8 @@ struct cd_conf *cd_conf_load(const char *path, struct cd_conf_errors *errs)
   c->log_level = CD_LOG_INFO;
   c->limit_response = 480;
   c->shutdown_grace = 32;
+  c->inquiry.record_ttl = 300;
+  c->inquiry.max_records = 100000;
   c->path = intern_file(&L, path);
   if (c->path == NULL) {
     conf_free(c);

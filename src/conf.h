@@ -77,6 +77,28 @@ struct cd_subscriber {
   int line;
 };
 
+/* A KMS allowed to send inquiries, with its HMAC key (the 32 bytes the 64
+ * hex digits of the conf encode). */
+struct cd_kms {
+  char *id;
+  unsigned char key[32];
+};
+
+/* The inquiry endpoint (doc/inquiry-api.md); absent when listen is NULL. */
+struct cd_inquiry_conf {
+  char *listen;                 /* "http://host:port" or "https://host:port" */
+  bool tls;                     /* https */
+  char *host;                   /* parsed from listen */
+  int port;
+  char *tls_certificate;        /* PEM files (https only) */
+  char *tls_key;
+  char *tls_client_ca;          /* NULL: no client certificate asked for */
+  int record_ttl;               /* seconds, default 300 */
+  int max_records;              /* default 100000 */
+  struct cd_kms *kms;
+  size_t n_kms;
+};
+
 struct cd_conf {
   const char *path;             /* the file given to cd_conf_load */
   /* server */
@@ -95,6 +117,7 @@ struct cd_conf {
   size_t n_limit_exempt;
   int not_reachable_timer;      /* seconds without any answer from the served user before CFNRc; 0 = the transaction timeout (32 s) */
   int shutdown_grace;           /* seconds to let transactions end on SIGTERM, default 32 */
+  struct cd_inquiry_conf inquiry;
   /* subscribers */
   struct cd_subscriber *subscribers;
   size_t n_subscribers;
@@ -133,6 +156,9 @@ struct cd_conf *cd_conf_load(const char *path, struct cd_conf_errors *errs);
 
 /* The subscriber whose user or alias has canonical key `key`, or NULL. O(1). */
 const struct cd_subscriber *cd_conf_find(const struct cd_conf *conf, const char *key);
+
+/* The configured KMS called `id`, or NULL. */
+const struct cd_kms *cd_conf_kms(const struct cd_conf *conf, const char *id);
 
 /* Reference counting: a call holds the snapshot it started with. */
 struct cd_conf *cd_conf_ref(struct cd_conf *conf);

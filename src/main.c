@@ -18,6 +18,7 @@
 #include <sofia-sip/su.h>
 #include <sofia-sip/su_wait.h>
 #include "conf.h"
+#include "http.h"
 #include "log.h"
 #include "proxy.h"
 
@@ -32,6 +33,7 @@ struct daemon_state {
   const char *conf_path;
   su_root_t *root;
   struct cd_proxy proxy;
+  struct cd_http *http;          /* the inquiry endpoint, when configured */
   su_timer_t *grace_timer;
   su_timer_t *quiet_timer;
   su_wait_t signal_wait[1];
@@ -93,6 +95,9 @@ static void reload(struct daemon_state *st)
   }
   if (!same_listen(conf, st->proxy.conf))
     cd_log(CD_LOG_WARNING, "server.listen changed: takes effect only after a restart");
+  const char *old_http = st->proxy.conf->inquiry.listen, *new_http = conf->inquiry.listen;
+  if ((old_http == NULL) != (new_http == NULL) || (old_http && strcmp(old_http, new_http) != 0))
+    cd_log(CD_LOG_WARNING, "inquiry.listen changed: takes effect only after a restart");
   apply_timezone(conf);
   cd_log_set_level(conf->log_level);
   cd_proxy_set_conf(&st->proxy, conf);
@@ -210,6 +215,7 @@ int main(int argc, char **argv)
   cd_log_capture_sofia();
   st.root = su_root_create(NULL);
   if (st.root == NULL || cd_proxy_start(&st.proxy, st.root, conf) < 0 ||
+      (conf->inquiry.listen && (st.http = cd_http_start(st.root, &st.proxy)) == NULL) ||
       watch_signals(&st) < 0) {
     cd_log(CD_LOG_ERROR, "cannot start: %s", errno ? strerror(errno) : "see above");
     return 1;
@@ -227,6 +233,7 @@ int main(int argc, char **argv)
 
   su_root_run(st.root);
 
+  cd_http_destroy(st.http);
   cd_proxy_stop(&st.proxy);
   if (st.grace_timer)
     su_timer_destroy(st.grace_timer);

@@ -367,6 +367,10 @@ int cd_proxy_start(struct cd_proxy *proxy, su_root_t *root, struct cd_conf *conf
   proxy->calls_per_user = cd_keycount_create();
   if (proxy->registrations == NULL || proxy->calls_per_user == NULL)
     return -1;
+  if (conf->inquiry.listen &&
+      (proxy->ledger = cd_ledger_create((size_t)conf->inquiry.max_records,
+                                        conf->inquiry.record_ttl)) == NULL)
+    return -1;
   if (conf->outbound_proxy)
     proxy->outbound_proxy = url_hdup(proxy->home, URL_STRING_MAKE(conf->outbound_proxy)->us_url);
 
@@ -437,5 +441,7 @@ void cd_proxy_stop(struct cd_proxy *proxy)
   proxy->registrations = NULL;
   cd_keycount_destroy(proxy->calls_per_user);
   proxy->calls_per_user = NULL;
+  cd_ledger_destroy(proxy->ledger);
+  proxy->ledger = NULL;
   su_home_deinit(proxy->home);
 }

@@ -15,6 +15,7 @@
 #include <sofia-sip/nta.h>
 #include "conf.h"
 #include "keycount.h"
+#include "ledger.h"
 #include "registrations.h"
 
 struct cd_call;
@@ -35,6 +36,7 @@ struct cd_proxy {
   bool draining;                 /* SIGTERM seen: refuse new INVITEs */
   struct cd_registrations *registrations; /* third-party REGISTER state (CFNL) */
   struct cd_keycount *calls_per_user;     /* calls in progress per served user (max_calls) */
+  struct cd_ledger *ledger;               /* diversions performed, for KMS inquiries; NULL without an inquiry endpoint */
   struct {
     unsigned long diversions[CD_SVC_COUNT];
     unsigned long limit_hits;

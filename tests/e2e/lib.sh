@@ -149,3 +149,39 @@ invite_text() {
   printf 'INVITE sip:%s@ims.example.net SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:9;rport;branch=z9hG4bK-%s\nFrom: <sip:alice@ims.example.net>;tag=a%s\nTo: <sip:%s@ims.example.net>\nCall-ID: raw-%s@test\nCSeq: 1 INVITE\nContact: <sip:alice@127.0.0.1:9>\n%sContent-Length: 0\n\n' \
     "$1" "$RANDOM$RANDOM" "$RANDOM" "$1" "$RANDOM$RANDOM" "$3"
 }
+
+# ---------------------------------------------------------------- KMS inquiries
+# inquiry_body ID INITIATOR INTENDED REQUESTER [EXTRA-JSON [AS]]: a request
+# body with the current time (or $TS) and kms $KMS_ID.
+inquiry_body() {
+  printf '{"inquiry_id": "%s", "timestamp": %s, "kms": "%s", "initiator": "%s", "intended": "%s", "requester": "%s", "as": "%s"%s}' \
+    "$1" "${TS:-$(date +%s)}" "${KMS_ID:-kms.ims.example.net}" "$2" "$3" "$4" \
+    "${6:-sip:cdivas.ims.example.net}" "${5:-}"
+}
+
+# http_call METHOD URL CURL-ARGS...: sets HTTP_STATUS and HTTP_BODY.
+http_call() {
+  method=$1 url=$2; shift 2
+  out=$(curl -s -m 5 -X "$method" -w '\n%{http_code}' ${CURL_TLS:-} "$@" "$url") || true
+  HTTP_STATUS=${out##*$'\n'}
+  HTTP_BODY=${out%$'\n'*}
+}
+
+# inquire URL HEXKEY BODY: POSTs BODY signed as a KMS does (HMAC-SHA-256
+# over "POST\n/cdiv/v1/inquiry\n" timestamp "\n" body), the timestamp
+# being the one inside BODY.
+inquire() {
+  ts=$(printf '%s' "$3" | sed -n 's/.*"timestamp": *\([0-9]*\).*/\1/p')
+  sig=$(printf 'POST\n/cdiv/v1/inquiry\n%s\n%s' "$ts" "$3" |
+        openssl dgst -sha256 -mac HMAC -macopt "hexkey:$2" -binary | base64 -w0)
+  http_call POST "$1/cdiv/v1/inquiry" -H 'Content-Type: application/json' \
+    -H "Authorization: CDIV-HMAC-SHA256 kms=\"${KMS_ID:-kms.ims.example.net}\", sig=\"$sig\"" \
+    --data-binary "$3"
+}
+
+# expect_http STATUS BODY WHAT: the last http_call answered STATUS (and
+# exactly BODY when BODY is not empty).
+expect_http() {
+  [ "$HTTP_STATUS" = "$1" ] || fail "$3: HTTP $HTTP_STATUS $HTTP_BODY (expected $1)"
+  [ -z "$2" ] || [ "$HTTP_BODY" = "$2" ] || fail "$3: body $HTTP_BODY (expected $2)"
+}

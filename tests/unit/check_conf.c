@@ -225,6 +225,18 @@ START_TEST(good_server)
   ck_assert_str_eq(c->identity, "sip:cdivas.ims.example.net");
   ck_assert_str_eq(c->identity_key, key("sip:cdivas.ims.example.net"));
   ck_assert_str_eq(c->outbound_proxy, "sip:scscf.ims.example.net:6060;lr");
+  ck_assert_str_eq(c->inquiry.listen, "http://127.0.0.1:8070");
+  ck_assert(!c->inquiry.tls);
+  ck_assert_str_eq(c->inquiry.host, "127.0.0.1");
+  ck_assert_int_eq(c->inquiry.port, 8070);
+  ck_assert_int_eq(c->inquiry.record_ttl, 120);
+  ck_assert_int_eq(c->inquiry.max_records, 5000);
+  ck_assert_uint_eq(c->inquiry.n_kms, 1);
+  const struct cd_kms *kms = cd_conf_kms(c, "kms.ims.example.net");
+  ck_assert_ptr_nonnull(kms);
+  ck_assert_int_eq(kms->key[0], 0x00);
+  ck_assert_int_eq(kms->key[31], 0x1f);   /* the bytes the hex digits encode */
+  ck_assert_ptr_null(cd_conf_kms(c, "kms.other"));
   ck_assert_int_eq(c->no_reply_timer, 25);
   ck_assert_int_eq(c->max_diversions, 3);
   ck_assert_int_eq(c->log_level, CD_LOG_DEBUG);
@@ -651,6 +663,22 @@ START_TEST(no_reply_timers)
 }
 END_TEST
 
+START_TEST(inquiry_errors)
+{
+  CHECK_ERRORS("inquiry_errors.conf",
+               { NULL, 4, "bad inquiry listen URL 'ftp://127.0.0.1:8070': must start with http:// or https://" },
+               { NULL, 5, "record_ttl must be between 10 and 86400, not 5" },
+               { NULL, 6, "tls_key '/nonexistent/key.pem': No such file or directory" },
+               { NULL, 8, "kms 'kms.a' needs a key of exactly 64 hex digits" },
+               { NULL, 10, "duplicate kms id 'kms.b'" },
+               { NULL, 11, "kms entry needs an id of 1 to 127 characters" },
+               { NULL, 13, "unknown setting 'colour' in inquiry" },
+               { NULL, 3, "missing required setting 'listen' in inquiry" });
+  CHECK_ERRORS("inquiry_https.conf",
+               { NULL, 3, "an https:// inquiry listener needs tls_certificate and tls_key" });
+}
+END_TEST
+
 START_TEST(out_of_range)
 {
   CHECK_ERRORS("range.conf",
@@ -816,6 +844,7 @@ int main(void)
   tcase_add_test(tc, malformed_uris);
   tcase_add_test(tc, no_reply_timers);
   tcase_add_test(tc, out_of_range);
+  tcase_add_test(tc, inquiry_errors);
   tcase_add_test(tc, timezone_name);
   tcase_add_test(tc, duplicate_identities);
   tcase_add_test(tc, missing_settings);
