@@ -147,16 +147,16 @@ static void no_reply_expired(su_root_magic_t *magic, su_timer_t *timer, su_timer
 }
 
 /* The served user's branch stayed without any answer, not even 100, for
- * server.not_reachable_timer: end it locally as a 408 (no CANCEL can go
- * out before a provisional answer), which the state machine reads as
- * "not reachable". */
+ * server.not_reachable_timer: the state machine sees it as the transaction
+ * timing out (CFNRc). Ending the branch then sends no CANCEL, as none may
+ * go out before a provisional answer. */
 static void not_reachable_expired(su_root_magic_t *magic, su_timer_t *timer, su_timer_arg_t *arg)
 {
   (void)magic; (void)timer;
   struct cd_call *call = (struct cd_call *)arg;
   timer_stop(&call->not_reachable_timer);
-  if (call->branch)
-    nta_outgoing_tcancel(call->branch, NULL, NULL, NTATAG_CANCEL_408(1), TAG_END());
+  struct cd_fsm_event ev = { .kind = CD_EV_BRANCH_TIMEOUT, .status = 408 };
+  call_feed(call, &ev, NULL, NULL);
 }
 
 static int call_divert(struct cd_call *call, enum cd_service service, int cause,
