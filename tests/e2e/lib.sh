@@ -19,6 +19,7 @@ TEST_FAILED=1
 cleanup() {
   for pid in $BG_PIDS $CDIVAS_PID; do kill "$pid" 2>/dev/null; done
   wait 2>/dev/null
+  for p in $USED_PORTS; do rmdir "$PORT_LOCKS/$p" 2>/dev/null; done
   if [ "$TEST_FAILED" = 1 ]; then
     echo "--- cdivas log ($WORK/cdivas.log):"; cat "$WORK/cdivas.log" 2>/dev/null | tail -n 40
     for f in "$WORK"/*_errors.log; do [ -s "$f" ] && { echo "--- $f:"; tail -n 40 "$f"; }; done
@@ -35,14 +36,23 @@ note() { echo "# $*"; }
 
 # alloc_ports N: N loopback ports free for UDP and TCP (and the three above
 # for SIPp media), never one handed out before in this test.
-# Sets PORTS (no subshell, so that USED_PORTS remembers them).
+# Sets PORTS (no subshell, so that USED_PORTS remembers them). Each port
+# is also reserved machine-wide (mkdir is atomic) until this test ends, so
+# tests running in parallel (make -j check) never pick the same block
+# while one of them has not bound it yet.
 USED_PORTS=" "
+PORT_LOCKS=${TMPDIR:-/tmp}/cdivas-e2e-ports
+mkdir -p "$PORT_LOCKS" 2>/dev/null
 alloc_ports() {
-  for _ in 1 2 3 4 5 6 7 8 9 10; do
+  for _ in $(seq 1 20); do
     PORTS=$("$FREEPORT" "$1") || fail "no free ports"
+    taken=""
     clash=0
-    for p in $PORTS; do case "$USED_PORTS" in *" $p "*) clash=1 ;; esac; done
+    for p in $PORTS; do
+      if mkdir "$PORT_LOCKS/$p" 2>/dev/null; then taken="$taken $p"; else clash=1; fi
+    done
     [ "$clash" = 0 ] && break
+    for p in $taken; do rmdir "$PORT_LOCKS/$p" 2>/dev/null; done
   done
   for p in $PORTS; do USED_PORTS="$USED_PORTS$p "; done
 }
