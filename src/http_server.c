@@ -1,12 +1,13 @@
 /*
- * http.c - HTTP(S) listener: KMS inquiry, /metrics, /health (see http.h).
+ * http_server.c - HTTP/1.1 server with optional TLS (see http_server.h).
  *
  * Each accepted connection reads into a Sofia-SIP msg_t of the HTTP class
  * (msg_recv_iovec / msg_recv_commit / msg_extract, the same calls tport
  * uses), with a size cap so a huge request is refused, not buffered. TLS
  * (OpenSSL) sits between the socket and the parser; nothing ever blocks:
  * every socket is non-blocking and registered in the daemon's su_root.
- * Responses are small and built directly as text.
+ * Responses are small and built directly as text. One request per
+ * connection is handled at a time (pipelined requests wait their turn).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -30,24 +31,22 @@
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/http.h>
 #include <sofia-sip/http_header.h>
-#include "http.h"
-#include "inquiry.h"
-#include "inquiry_auth.h"
-#include "ledger.h"
+#include "http_server.h"
 #include "log.h"
-#include "proxy.h"
 
 #define MAX_CONNECTIONS 512
 #define IDLE_MS 10000
-/* Headers plus the largest body we accept: anything beyond is refused
- * while it is still arriving. */
-#define MAX_REQUEST (CD_INQUIRY_BODY_MAX + 16384)
-/* Distinct inquiry_ids remembered at once (2 x 30 s of inquiries). */
-#define REPLAY_CAPACITY 2000000
+/* Room for the request line and headers on top of the largest body. */
+#define MAX_HEADERS 16384
+
+struct cd_http_request {
+  struct conn *conn;       /* NULL once the connection is gone */
+};
 
 struct conn {
   struct conn *next, **prev;
-  struct cd_http *http;
+  struct cd_http_server *http;
+  struct cd_http_request *pending;  /* a request being answered later */
   int fd;
   SSL *ssl;
   su_wait_t wait[1];
@@ -60,39 +59,54 @@ struct conn {
   su_timer_t *idle;
 };
 
-struct cd_http {
+struct cd_http_server {
   su_root_t *root;
-  struct cd_proxy *proxy;
+  cd_http_handler handler;
+  void *ctx;
+  size_t max_request;
   int listen_fd;
   su_wait_t wait[1];
   int reg;
   SSL_CTX *tls;
   struct conn *conns;
   size_t n_conns;
-  struct cd_replay_cache *replay;
-  struct {
-    unsigned long permit, deny, auth_failures, bad_requests;
-  } stats;
+  unsigned long bad_requests;
 };
 
 /* ---------------------------------------------------------------- responses */
 
-struct reply {
-  int status;
-  const char *phrase;
-  const char *content_type;
-  char *body;              /* malloc'd */
-  const char *allow;       /* for 405 */
-};
-
-static struct reply json_error(int status, const char *phrase, const char *message)
+struct cd_http_reply cd_http_json_error(int status, const char *phrase, const char *message)
 {
-  struct reply r = { status, phrase, "application/json", cd_inquiry_error_json(message), NULL };
+  /* The message is ours (a constant or a parser's short reason); JSON
+   * escaping is still done so that no input can break the document. */
+  size_t len = strlen(message), k = 0;
+  char *body = malloc(len * 6 + 16);
+  if (body) {
+    k += (size_t)sprintf(body, "{\"error\":\"");
+    for (size_t i = 0; i < len; i++) {
+      unsigned char ch = (unsigned char)message[i];
+      if (ch == '"' || ch == '\\')
+        k += (size_t)sprintf(body + k, "\\%c", ch);
+      else if (ch < 0x20 || ch >= 0x7f)
+        k += (size_t)sprintf(body + k, "\\u%04x", ch);
+      else
+        body[k++] = (char)ch;
+    }
+    strcpy(body + k, "\"}");
+  }
+  struct cd_http_reply r = { status, phrase, "application/json", body, 0, NULL };
   return r;
 }
 
+unsigned long cd_http_server_bad_requests(const struct cd_http_server *server)
+{
+  return server->bad_requests;
+}
+
 static void conn_close(struct conn *c);
+static void conn_free(struct conn *c);
 static void conn_want(struct conn *c, int events);
+static bool conn_process(struct conn *c);
 
 static void conn_flush(struct conn *c)
 {
@@ -134,10 +148,9 @@ static void conn_flush(struct conn *c)
   conn_want(c, SU_WAIT_IN);
 }
 
-static void conn_respond(struct conn *c, struct reply r)
+static void conn_respond(struct conn *c, struct cd_http_reply r)
 {
-  const char *body = r.body ? r.body : "";
-  size_t body_len = strlen(body);
+  size_t body_len = r.body ? (r.body_len ? r.body_len : strlen(r.body)) : 0;
   char head[512];
   int n = snprintf(head, sizeof head,
                    "HTTP/1.1 %d %s\r\n"
@@ -155,184 +168,29 @@ static void conn_respond(struct conn *c, struct reply r)
     return;
   }
   memcpy(c->out, head, (size_t)n);
-  memcpy(c->out + n, body, body_len);
+  if (body_len)
+    memcpy(c->out + n, r.body, body_len);
   c->out_len = (size_t)n + body_len;
   c->out_sent = 0;
   free(r.body);
   conn_flush(c);
 }
 
-/* ---------------------------------------------------------------- endpoints */
-
-/* The Authorization header as the client wrote it: Sofia-SIP splits it
- * into scheme and parameters; inquiry_auth wants the whole value. */
-static char *authorization_value(http_t const *http)
+void cd_http_respond(struct cd_http_request *req, struct cd_http_reply reply)
 {
-  msg_auth_t const *au = http->http_authorization;
-  if (au == NULL || au->au_scheme == NULL)
-    return NULL;
-  size_t len = strlen(au->au_scheme) + 2;
-  for (msg_param_t const *p = au->au_params; p && *p; p++)
-    len += strlen(*p) + 2;
-  char *value = malloc(len);
-  if (value == NULL)
-    return NULL;
-  strcpy(value, au->au_scheme);
-  for (msg_param_t const *p = au->au_params; p && *p; p++) {
-    strcat(value, p == au->au_params ? " " : ", ");
-    strcat(value, *p);
+  struct conn *c = req->conn;
+  free(req);
+  if (c == NULL) {
+    free(reply.body);
+    return;
   }
-  return value;
-}
-
-static struct reply auth_failure(struct cd_http *h, const char *why)
-{
-  h->stats.auth_failures++;
-  return json_error(401, "Unauthorized", why);
-}
-
-static struct reply inquiry(struct cd_http *h, http_t const *http)
-{
-  const struct cd_conf *conf = h->proxy->conf;
-  size_t len = http->http_payload ? http->http_payload->pl_len : 0;
-  const char *body = http->http_payload ? http->http_payload->pl_data : "";
-  char err[160];
-
-  if (len > CD_INQUIRY_BODY_MAX) {
-    h->stats.bad_requests++;
-    snprintf(err, sizeof err, "body larger than %d bytes", CD_INQUIRY_BODY_MAX);
-    return json_error(400, "Bad Request", err);
-  }
-  if (http->http_content_type == NULL || http->http_content_type->c_type == NULL ||
-      strcasecmp(http->http_content_type->c_type, "application/json") != 0) {
-    h->stats.bad_requests++;
-    return json_error(400, "Bad Request", "Content-Type must be application/json");
-  }
-  char *auth = authorization_value(http);
-  char kms_id[CD_AUTH_KMS_ID_MAX];
-  unsigned char sig[CD_AUTH_SIG_LEN];
-  int bad_header = auth == NULL || cd_auth_parse_header(auth, kms_id, sig) < 0;
-  free(auth);
-  if (bad_header)
-    return auth_failure(h, "missing or malformed Authorization");
-
-  struct cd_inquiry q;
-  if (cd_inquiry_parse(body, len, &q, err, sizeof err) < 0) {
-    h->stats.bad_requests++;
-    return json_error(400, "Bad Request", err);
-  }
-  const struct cd_kms *kms = cd_conf_kms(conf, kms_id);
-  if (kms == NULL)
-    return auth_failure(h, "unknown kms");
-  if (strcmp(q.kms, kms_id) != 0)
-    return auth_failure(h, "kms in the body differs from the Authorization");
-  long now = (long)time(NULL);
-  if (!cd_auth_fresh(q.timestamp, now))
-    return auth_failure(h, "timestamp outside the allowed window");
-  if (!cd_auth_verify(kms->key, q.timestamp, body, len, sig))
-    return auth_failure(h, "bad signature");
-  int seen = cd_replay_check(h->replay, kms_id, q.inquiry_id, now);
-  if (seen != 0)
-    return auth_failure(h, seen > 0 ? "inquiry_id already used" : "too many inquiries");
-
-  bool permit = h->proxy->ledger && cd_inquiry_permits(&q, conf, h->proxy->ledger, now);
-  if (permit)
-    h->stats.permit++;
-  else
-    h->stats.deny++;
-  cd_log(CD_LOG_INFO, "inquiry %s from kms %s: %s", q.inquiry_id, kms_id,
-         permit ? "permit" : "deny");
-  struct reply r = { 200, "OK", "application/json", cd_inquiry_verdict_json(q.inquiry_id, permit), NULL };
-  return r;
-}
-
-/* Appends printf output to a growing buffer. */
-struct text { char *s; size_t len, cap; };
-static void text_add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void text_add(struct text *t, const char *fmt, ...)
-{
-  va_list ap;
-  for (;;) {
-    va_start(ap, fmt);
-    int n = vsnprintf(t->s ? t->s + t->len : NULL, t->s ? t->cap - t->len : 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-      return;
-    if (t->s && t->len + (size_t)n < t->cap) {
-      t->len += (size_t)n;
-      return;
-    }
-    size_t cap = (t->cap + (size_t)n + 1) * 2;
-    char *s = realloc(t->s, cap);
-    if (s == NULL)
-      return;
-    t->s = s;
-    t->cap = cap;
-  }
-}
-
-static struct reply metrics(struct cd_http *h)
-{
-  struct cd_proxy *p = h->proxy;
-  struct text t = {0};
-  text_add(&t, "# HELP cdivas_diversions_total Diversions performed, by service.\n"
-               "# TYPE cdivas_diversions_total counter\n");
-  for (int svc = 0; svc < CD_SVC_COUNT; svc++)
-    text_add(&t, "cdivas_diversions_total{service=\"%s\"} %lu\n",
-             cd_service_name((enum cd_service)svc), p->stats.diversions[svc]);
-  text_add(&t, "# HELP cdivas_limit_hits_total Diversions refused by the diversion limit or loop check.\n"
-               "# TYPE cdivas_limit_hits_total counter\n"
-               "cdivas_limit_hits_total %lu\n", p->stats.limit_hits);
-  text_add(&t, "# HELP cdivas_inquiries_total KMS inquiries answered, by verdict.\n"
-               "# TYPE cdivas_inquiries_total counter\n"
-               "cdivas_inquiries_total{verdict=\"permit\"} %lu\n"
-               "cdivas_inquiries_total{verdict=\"deny\"} %lu\n", h->stats.permit, h->stats.deny);
-  text_add(&t, "# HELP cdivas_inquiry_auth_failures_total Inquiries refused with 401.\n"
-               "# TYPE cdivas_inquiry_auth_failures_total counter\n"
-               "cdivas_inquiry_auth_failures_total %lu\n", h->stats.auth_failures);
-  text_add(&t, "# HELP cdivas_inquiry_bad_requests_total Inquiries refused with 400.\n"
-               "# TYPE cdivas_inquiry_bad_requests_total counter\n"
-               "cdivas_inquiry_bad_requests_total %lu\n", h->stats.bad_requests);
-  text_add(&t, "# HELP cdivas_ledger_records Diversion records held for inquiries.\n"
-               "# TYPE cdivas_ledger_records gauge\n"
-               "cdivas_ledger_records %zu\n", p->ledger ? cd_ledger_size(p->ledger) : 0);
-  text_add(&t, "# HELP cdivas_ledger_evictions_total Records dropped before their TTL because the ledger was full.\n"
-               "# TYPE cdivas_ledger_evictions_total counter\n"
-               "cdivas_ledger_evictions_total %zu\n", p->ledger ? cd_ledger_evictions(p->ledger) : 0);
-  text_add(&t, "# HELP cdivas_transactions_in_flight SIP server transactions without a final answer.\n"
-               "# TYPE cdivas_transactions_in_flight gauge\n"
-               "cdivas_transactions_in_flight %zu\n", p->in_flight);
-  struct reply r = { 200, "OK", "text/plain; version=0.0.4", t.s, NULL };
-  return r;
-}
-
-static struct reply route(struct cd_http *h, http_t const *http)
-{
-  http_method_t method = http->http_request->rq_method;
-  const char *path = http->http_request->rq_url->url_path;
-  path = path ? path : "";
-  if (strcmp(path, "cdiv/v1/inquiry") == 0) {
-    if (method != http_method_post) {
-      struct reply r = json_error(405, "Method Not Allowed", "use POST");
-      r.allow = "POST";
-      return r;
-    }
-    return inquiry(h, http);
-  }
-  if (strcmp(path, "metrics") == 0 || strcmp(path, "health") == 0) {
-    if (method != http_method_get) {
-      struct reply r = json_error(405, "Method Not Allowed", "use GET");
-      r.allow = "GET";
-      return r;
-    }
-    if (path[0] == 'm')
-      return metrics(h);
-    if (h->proxy->draining)
-      return json_error(503, "Service Unavailable", "shutting down");
-    struct reply r = { 200, "OK", "application/json", strdup("{\"status\":\"ok\"}"), NULL };
-    return r;
-  }
-  return json_error(404, "Not Found", "no such resource");
+  c->pending = NULL;
+  conn_respond(c, reply);
+  /* Requests that arrived behind this one. */
+  if (!c->dead && !c->out && c->msg && !conn_process(c))
+    conn_close(c);
+  if (c->dead)
+    conn_free(c);
 }
 
 /* ---------------------------------------------------------------- connections */
@@ -349,7 +207,11 @@ static void conn_close(struct conn *c)
   if (c->dead)
     return;
   c->dead = true;
-  struct cd_http *h = c->http;
+  struct cd_http_server *h = c->http;
+  if (c->pending) {
+    c->pending->conn = NULL;   /* the late answer will find nobody */
+    c->pending = NULL;
+  }
   if (c->next)
     c->next->prev = c->prev;
   *c->prev = c->next;
@@ -385,7 +247,7 @@ static void conn_idle(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg
  * connection was closed. */
 static bool conn_process(struct conn *c)
 {
-  while (c->msg && c->out == NULL) {
+  while (c->msg && c->out == NULL && c->pending == NULL) {
     int r = msg_extract(c->msg);
     bool too_large = msg_get_flags(c->msg, MSG_FLG_TOOLARGE) != 0;
     if (r == 0 && !too_large)
@@ -393,23 +255,34 @@ static bool conn_process(struct conn *c)
     http_t *http = http_object(c->msg);
     if (r < 0 || too_large || http == NULL || http->http_request == NULL ||
         msg_get_flags(c->msg, MSG_FLG_ERROR)) {
-      c->http->stats.bad_requests++;
+      c->http->bad_requests++;
       c->close_after = true;
       msg_destroy(c->msg);
       c->msg = NULL;
       conn_respond(c, too_large
-                   ? json_error(400, "Bad Request", "request too large")
-                   : json_error(400, "Bad Request", "malformed HTTP request"));
+                   ? cd_http_json_error(400, "Bad Request", "request too large")
+                   : cd_http_json_error(400, "Bad Request", "malformed HTTP request"));
       return !c->dead;   /* still sending the answer: close after it */
     }
     c->close_after = http->http_request->rq_version != http_version_1_1 ||
                      (http->http_connection && http->http_connection->k_items &&
                       http->http_connection->k_items[0] &&
                       strcasecmp(http->http_connection->k_items[0], "close") == 0);
-    struct reply reply = route(c->http, http);
+    struct cd_http_request *req = calloc(1, sizeof *req);
+    if (req == NULL)
+      return false;
+    req->conn = c;
+    c->pending = req;
+    struct cd_http_reply reply = c->http->handler(c->http->ctx, req, http);
     msg_t *next = msg_next(c->msg);
     msg_destroy(c->msg);
     c->msg = next;
+    if (reply.status == 0) {
+      conn_want(c, 0);   /* read nothing more until the answer is out */
+      return true;
+    }
+    c->pending = NULL;
+    free(req);
     conn_respond(c, reply);
     if (c->dead)
       return false;
@@ -419,12 +292,12 @@ static bool conn_process(struct conn *c)
 
 static bool conn_read(struct conn *c)
 {
-  for (int rounds = 0; rounds < 16 && c->out == NULL; rounds++) {
+  for (int rounds = 0; rounds < 16 && c->out == NULL && c->pending == NULL; rounds++) {
     if (c->msg == NULL) {
       c->msg = msg_create(http_default_mclass(), 0);
       if (c->msg == NULL)
         return false;
-      msg_maxsize(c->msg, MAX_REQUEST);
+      msg_maxsize(c->msg, c->http->max_request);
     }
     msg_iovec_t vec[4];
     issize_t veclen = msg_recv_iovec(c->msg, vec, 4, 4096, 0);
@@ -482,7 +355,7 @@ static int conn_event(su_root_magic_t *magic, su_wait_t *w, su_wakeup_arg_t *arg
 static int accept_event(su_root_magic_t *magic, su_wait_t *w, su_wakeup_arg_t *arg)
 {
   (void)magic; (void)w;
-  struct cd_http *h = (struct cd_http *)arg;
+  struct cd_http_server *h = (struct cd_http_server *)arg;
   for (int i = 0; i < 64; i++) {
     int fd = accept4(h->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0)
@@ -534,23 +407,23 @@ static int accept_event(su_root_magic_t *magic, su_wait_t *w, su_wakeup_arg_t *a
 
 /* ---------------------------------------------------------------- start/stop */
 
-static SSL_CTX *tls_context(const struct cd_inquiry_conf *q)
+static SSL_CTX *tls_context(const struct cd_http_listen *q)
 {
   SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
   if (ctx == NULL)
     return NULL;
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-  if (SSL_CTX_use_certificate_chain_file(ctx, q->tls_certificate) != 1 ||
-      SSL_CTX_use_PrivateKey_file(ctx, q->tls_key, SSL_FILETYPE_PEM) != 1 ||
+  if (SSL_CTX_use_certificate_chain_file(ctx, q->certificate) != 1 ||
+      SSL_CTX_use_PrivateKey_file(ctx, q->key, SSL_FILETYPE_PEM) != 1 ||
       SSL_CTX_check_private_key(ctx) != 1) {
-    cd_log(CD_LOG_ERROR, "inquiry TLS: cannot use %s / %s: %s", q->tls_certificate, q->tls_key,
+    cd_log(CD_LOG_ERROR, "%s: cannot use TLS certificate %s / key %s: %s", q->url, q->certificate, q->key,
            ERR_reason_error_string(ERR_get_error()));
     SSL_CTX_free(ctx);
     return NULL;
   }
-  if (q->tls_client_ca) {
-    if (SSL_CTX_load_verify_locations(ctx, q->tls_client_ca, NULL) != 1) {
-      cd_log(CD_LOG_ERROR, "inquiry TLS: cannot load client CA %s: %s", q->tls_client_ca,
+  if (q->client_ca) {
+    if (SSL_CTX_load_verify_locations(ctx, q->client_ca, NULL) != 1) {
+      cd_log(CD_LOG_ERROR, "%s: cannot load client CA %s: %s", q->url, q->client_ca,
              ERR_reason_error_string(ERR_get_error()));
       SSL_CTX_free(ctx);
       return NULL;
@@ -561,7 +434,7 @@ static SSL_CTX *tls_context(const struct cd_inquiry_conf *q)
   return ctx;
 }
 
-static int listen_socket(const struct cd_inquiry_conf *q)
+static int listen_socket(const struct cd_http_listen *q)
 {
   char host[256], port[16];
   snprintf(port, sizeof port, "%d", q->port);
@@ -591,39 +464,38 @@ static int listen_socket(const struct cd_inquiry_conf *q)
   return fd;
 }
 
-struct cd_http *cd_http_start(su_root_t *root, struct cd_proxy *proxy)
+struct cd_http_server *cd_http_server_start(su_root_t *root, const struct cd_http_listen *q,
+                                            cd_http_handler handler, void *ctx)
 {
-  const struct cd_inquiry_conf *q = &proxy->conf->inquiry;
-  struct cd_http *h = calloc(1, sizeof *h);
+  struct cd_http_server *h = calloc(1, sizeof *h);
   if (h == NULL)
     return NULL;
   h->root = root;
-  h->proxy = proxy;
+  h->handler = handler;
+  h->ctx = ctx;
+  h->max_request = q->max_body + MAX_HEADERS;
   h->listen_fd = -1;
   h->reg = -1;
-  h->replay = cd_replay_create(REPLAY_CAPACITY);
-  if (h->replay == NULL)
-    goto fail;
   if (q->tls && (h->tls = tls_context(q)) == NULL)
     goto fail;
   h->listen_fd = listen_socket(q);
   if (h->listen_fd < 0) {
-    cd_log(CD_LOG_ERROR, "cannot listen on %s: %s", q->listen, strerror(errno));
+    cd_log(CD_LOG_ERROR, "cannot listen on %s: %s", q->url, strerror(errno));
     goto fail;
   }
   su_wait_create(h->wait, h->listen_fd, SU_WAIT_ACCEPT);
   h->reg = su_root_register(root, h->wait, accept_event, h, 0);
   if (h->reg < 0)
     goto fail;
-  cd_log(CD_LOG_NOTICE, "inquiry endpoint on %s%s", q->listen,
-         q->tls_client_ca ? " (client certificates required)" : "");
+  cd_log(CD_LOG_NOTICE, "HTTP endpoint on %s%s", q->url,
+         q->client_ca ? " (client certificates required)" : "");
   return h;
 fail:
-  cd_http_destroy(h);
+  cd_http_server_destroy(h);
   return NULL;
 }
 
-void cd_http_destroy(struct cd_http *h)
+void cd_http_server_destroy(struct cd_http_server *h)
 {
   if (h == NULL)
     return;
@@ -637,6 +509,5 @@ void cd_http_destroy(struct cd_http *h)
   if (h->listen_fd >= 0)
     close(h->listen_fd);
   SSL_CTX_free(h->tls);
-  cd_replay_destroy(h->replay);
   free(h);
 }

@@ -18,7 +18,7 @@
 #include <sofia-sip/su.h>
 #include <sofia-sip/su_wait.h>
 #include "conf.h"
-#include "http.h"
+#include "inquiry_http.h"
 #include "log.h"
 #include "proxy.h"
 
@@ -33,7 +33,7 @@ struct daemon_state {
   const char *conf_path;
   su_root_t *root;
   struct cd_proxy proxy;
-  struct cd_http *http;          /* the inquiry endpoint, when configured */
+  struct cd_inquiry_service *http; /* the inquiry endpoint, when configured */
   su_timer_t *grace_timer;
   su_timer_t *quiet_timer;
   su_wait_t signal_wait[1];
@@ -215,7 +215,7 @@ int main(int argc, char **argv)
   cd_log_capture_sofia();
   st.root = su_root_create(NULL);
   if (st.root == NULL || cd_proxy_start(&st.proxy, st.root, conf) < 0 ||
-      (conf->inquiry.listen && (st.http = cd_http_start(st.root, &st.proxy)) == NULL) ||
+      (conf->inquiry.listen && (st.http = cd_inquiry_service_start(st.root, &st.proxy)) == NULL) ||
       watch_signals(&st) < 0) {
     cd_log(CD_LOG_ERROR, "cannot start: %s", errno ? strerror(errno) : "see above");
     return 1;
@@ -233,7 +233,7 @@ int main(int argc, char **argv)
 
   su_root_run(st.root);
 
-  cd_http_destroy(st.http);
+  cd_inquiry_service_destroy(st.http);
   cd_proxy_stop(&st.proxy);
   if (st.grace_timer)
     su_timer_destroy(st.grace_timer);
