@@ -11,6 +11,7 @@
 
 enum cd_log_level cd_log_threshold = CD_LOG_INFO;
 static bool log_to_stderr = true;
+static const char *log_name = "cdivas";
 
 static const int syslog_priority[] = {
   [CD_LOG_ERROR] = LOG_ERR, [CD_LOG_WARNING] = LOG_WARNING,
@@ -21,7 +22,12 @@ void cd_log_open(bool to_stderr)
 {
   log_to_stderr = to_stderr;
   if (!to_stderr)
-    openlog("cdivas", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+    openlog(log_name, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void cd_log_set_name(const char *name)
+{
+  log_name = name;
 }
 
 void cd_log_set_level(enum cd_log_level level)
@@ -43,7 +49,7 @@ static void write_va(enum cd_log_level level, const char *fmt, va_list ap)
   strftime(stamp, sizeof stamp, "%H:%M:%S", &tm);
   char line[2048];
   vsnprintf(line, sizeof line, fmt, ap);
-  fprintf(stderr, "%s.%03ld cdivas[%s]: %s\n", stamp, now.tv_nsec / 1000000L,
+  fprintf(stderr, "%s.%03ld %s[%s]: %s\n", stamp, now.tv_nsec / 1000000L, log_name,
           cd_log_level_name(level), line);
 }
 

@@ -14,6 +14,8 @@
 extern enum cd_log_level cd_log_threshold;
 
 void cd_log_open(bool to_stderr);
+/* The program name in log lines (default "cdivas"); call before cd_log_open. */
+void cd_log_set_name(const char *name);
 void cd_log_set_level(enum cd_log_level level);
 void cd_log_write(enum cd_log_level level, const char *fmt, ...)
   __attribute__((format(printf, 2, 3)));
