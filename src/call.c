@@ -26,6 +26,7 @@
 #include "call_fsm.h"
 #include "history_info.h"
 #include "inquiry.h"
+#include "key_mgmt.h"
 #include "keycount.h"
 #include "ledger.h"
 #include "log.h"
@@ -444,6 +445,9 @@ static void call_record_diversion(struct cd_call *call, enum cd_service service,
   };
   if (cd_ledger_add(ledger, &rec, rec.when) < 0)
     cd_log(CD_LOG_WARNING, "call-id=%s: diversion not recorded for inquiries", call->call_id);
+  else
+    cd_log(CD_LOG_DEBUG, "call-id=%s: recorded %s -> %s for %s, ticket %s", call->call_id,
+           rec.served, rec.target, rec.caller, rec.ticket_hash[0] ? rec.ticket_hash : "none");
 }
 
 static int call_divert(struct cd_call *call, enum cd_service service, int cause,
@@ -650,6 +654,10 @@ static void call_learn_facts(struct cd_call *call, sip_t const *sip)
   call->facts.caller_key = call->caller_key;
   call->facts.caller_anonymous = caller_is_anonymous(sip);
   call->facts.media = offered_media(sip);
+  if (sip->sip_payload && sip->sip_payload->pl_data &&
+      cd_key_mgmt_ticket_hash(sip->sip_payload->pl_data, sip->sip_payload->pl_len,
+                              call->ticket_hash) < 0)
+    call->ticket_hash[0] = '\0';
   time_t now = time(NULL);
   struct tm tm;
   localtime_r(&now, &tm);
