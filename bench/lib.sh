@@ -1,0 +1,64 @@
+# bench/lib.sh - shared by the benchmark scripts: start cdivas (and
+# friends) on free loopback ports with a bench conf, run SIPp, read
+# numbers back. Everything stays on 127.0.0.1 and stops by itself.
+CDIVAS=${CDIVAS:-$PWD/cdivas}
+SIPP=${SIPP:-sipp}
+FREEPORT=${FREEPORT:-$PWD/tests/e2e/freeport}
+BENCH_WORK=$(mktemp -d "${TMPDIR:-/tmp}/cdivas-bench.XXXXXX")
+BENCH_PIDS=""
+[ -x "$CDIVAS" ] || { echo "build first: $CDIVAS is missing (README, first line)"; exit 2; }
+[ -x "$FREEPORT" ] || make -s tests/e2e/freeport >/dev/null || { echo "cannot build tests/e2e/freeport"; exit 2; }
+bench_cleanup() { kill $BENCH_PIDS 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$BENCH_WORK"; }
+trap bench_cleanup EXIT
+
+bench_port() { "$FREEPORT" 1; }
+
+# bench_start_cdivas RULES: cdivas with bob's rule set RULES (cfu, cfnr, cfb)
+# and the target as outbound proxy; sets CDIVAS_PORT, TARGET_PORT, CDIVAS_PID.
+bench_start_cdivas() {
+  CDIVAS_PORT=$(bench_port); TARGET_PORT=$(bench_port)
+  case "$1" in
+    cfu)  rule='{ service = "cfu"; target = "sip:carol@ims.example.net"; }' ;;
+    cfb)  rule='{ service = "cfb"; target = "sip:carol@ims.example.net"; }' ;;
+    cfnr) rule="{ service = \"cfnr\"; target = \"sip:carol@ims.example.net\"; no_reply_timer = ${NO_REPLY:-5}; }" ;;
+  esac
+  cat >"$BENCH_WORK/cdivas.conf" <<CONF
+server = {
+  listen = [ "sip:127.0.0.1:$CDIVAS_PORT" ];
+  identity = "sip:cdivas.ims.example.net";
+  outbound_proxy = "sip:127.0.0.1:$TARGET_PORT;lr";
+  log_level = "${LOG_LEVEL:-info}";
+};
+${INQUIRY_CONF:-}
+subscribers = ( { user = "sip:bob@ims.example.net"; rules = ( $rule ); } );
+CONF
+  "$CDIVAS" -F -f "$BENCH_WORK/cdivas.conf" >>"$BENCH_WORK/cdivas.log" 2>&1 &
+  CDIVAS_PID=$!
+  BENCH_PIDS="$BENCH_PIDS $CDIVAS_PID"
+  for _ in $(seq 1 50); do grep -q "started as" "$BENCH_WORK/cdivas.log" && return 0; sleep 0.1; done
+  echo "cdivas did not start:"; cat "$BENCH_WORK/cdivas.log"; exit 2
+}
+
+sipp_common() { echo "-nostdin -i 127.0.0.1 -mi 127.0.0.1 -cp $(bench_port) -mp $(bench_port) -timeout_error"; }
+
+# bench_target NAME ARGS...: a SIPp UAS on TARGET_PORT, in the background.
+bench_target() {
+  name=$1; shift
+  # shellcheck disable=SC2046
+  "$SIPP" $(sipp_common) -p "$TARGET_PORT" "$@" >"$BENCH_WORK/$name.out" 2>&1 &
+  BENCH_PIDS="$BENCH_PIDS $!"
+  sleep 0.3
+}
+
+# bench_caller ARGS...: the SIPp UAC (foreground; its screen goes to caller.out).
+bench_caller() {
+  # shellcheck disable=SC2046
+  "$SIPP" $(sipp_common) -p "$(bench_port)" "$@" >"$BENCH_WORK/caller.out" 2>&1
+}
+
+# Numbers from a SIPp final screen.
+bench_failed_calls() { sed -n 's/.*Failed call *| *[0-9]* *| *\([0-9]*\).*/\1/p' "$BENCH_WORK/$1.out" | tail -n 1; }
+bench_ok_calls() { sed -n 's/.*Successful call *| *[0-9]* *| *\([0-9]*\).*/\1/p' "$BENCH_WORK/$1.out" | tail -n 1; }
+
+# CPU seconds (user+system) a process has used.
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"; }
