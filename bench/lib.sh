@@ -20,6 +20,7 @@ bench_start_cdivas() {
   case "$1" in
     cfu)  rule='{ service = "cfu"; target = "sip:carol@ims.example.net"; }' ;;
     cfb)  rule='{ service = "cfb"; target = "sip:carol@ims.example.net"; }' ;;
+    none) rule='' ;;
     cfnr) rule="{ service = \"cfnr\"; target = \"sip:carol@ims.example.net\"; no_reply_timer = ${NO_REPLY:-5}; }" ;;
   esac
   cat >"$BENCH_WORK/cdivas.conf" <<CONF
@@ -35,7 +36,7 @@ CONF
   "$CDIVAS" -F -f "$BENCH_WORK/cdivas.conf" >>"$BENCH_WORK/cdivas.log" 2>&1 &
   CDIVAS_PID=$!
   BENCH_PIDS="$BENCH_PIDS $CDIVAS_PID"
-  for _ in $(seq 1 50); do grep -q "started as" "$BENCH_WORK/cdivas.log" && return 0; sleep 0.1; done
+  for _ in $(seq 1 50); do grep -qs "started as" "$BENCH_WORK/cdivas.log" && return 0; sleep 0.1; done
   echo "cdivas did not start:"; cat "$BENCH_WORK/cdivas.log"; exit 2
 }
 

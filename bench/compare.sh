@@ -1,0 +1,138 @@
+#!/bin/bash
+# compare.sh - CFU (and CFB, CFNR) call rates through cdivas and through
+# Kamailio doing the same work (bench/kamailio-cfu.cfg), with the same SIPp
+# caller and target, in one run on this machine. For each server it steps
+# the call rate up until a step has a failed call, and prints the highest
+# zero-failure rate, the ratio cdivas/Kamailio, CPU per call, and p50/p99
+# INVITE->180 latency at LAT_RATE calls/s next to SIPp alone (the added
+# latency is the difference).
+#
+#   bench/compare.sh                 full run (about 20 minutes)
+#   SMOKE=1 bench/compare.sh         a few seconds per server, asserts no failure
+#
+# Settings (environment): START=200 STEP=100 SECONDS_PER_STEP=20 MAX=4000
+# LAT_RATE=1000 SERVICES="cfu" KAMAILIO_CHILDREN=2
+set -u
+cd "$(dirname "$0")/.."
+START=${START:-200}; STEP=${STEP:-100}; SECONDS_PER_STEP=${SECONDS_PER_STEP:-20}; MAX=${MAX:-4000}
+LAT_RATE=${LAT_RATE:-1000}; SERVICES=${SERVICES:-cfu}; KAMAILIO_CHILDREN=${KAMAILIO_CHILDREN:-2}
+if [ -n "${SMOKE:-}" ]; then START=50; STEP=50; SECONDS_PER_STEP=3; MAX=100; LAT_RATE=50; fi
+LOG_LEVEL=${LOG_LEVEL:-notice}
+. bench/lib.sh
+KAMAILIO=${KAMAILIO:-$(command -v kamailio || echo /usr/sbin/kamailio)}
+
+# Server process and its children (Kamailio forks workers).
+tree_cpu() {
+  local total=0 p
+  for p in $1 $(pgrep -P "$1"); do total=$(awk -v a="$total" -v b="$(cpu_seconds "$p" 2>/dev/null || echo 0)" 'BEGIN { print a + b }'); done
+  echo "$total"
+}
+
+# step SERVER-PORT SERVER-PID RATE SECONDS [RTT]: one load step; prints
+# "ok failed cpu_seconds".
+step() {
+  local port=$1 pid=$2 rate=$3 secs=$4 rtt=${5:-} calls=$(( $3 * $4 ))
+  local before after
+  before=$(tree_cpu "$pid")
+  # shellcheck disable=SC2086
+  "$SIPP" $(sipp_common) -p "$(bench_port)" -sf bench/caller_bench.xml -s bob -key domain ims.example.net \
+    -r "$rate" -m "$calls" -l $((rate * 3)) -timeout $((secs + 30))s -recv_timeout 5000 \
+    ${rtt:+-trace_msg -message_file $BENCH_WORK/latency.msg} 127.0.0.1:"$port" >"$BENCH_WORK/step.out" 2>&1
+  after=$(tree_cpu "$pid")
+  cp "$BENCH_WORK/step.out" "$BENCH_WORK/caller.out"
+  echo "$(bench_ok_calls caller) $(bench_failed_calls caller) $(awk -v a="$after" -v b="$before" 'BEGIN { print a - b }')"
+}
+
+# INVITE -> 180 latency from the caller's message trace, which SIPp
+# stamps to the microsecond (its own rtd statistics round to 1 ms):
+# "p50 p99" in ms.
+trace_percentiles() {
+  tr -d '\r' <"$1" | awk '
+    /^-+ [0-9-]+ [0-9:.]+$/ { split($3, t, ":"); now = t[1] * 3600 + t[2] * 60 + t[3]; state = 1; next }
+    state == 1 { dir = ($0 ~ /sent/) ? "out" : "in"; state = 2; next }
+    state == 2 && NF == 0 { next }
+    state == 2 { first = $0; state = 3; next }
+    state == 3 && /^Call-ID:/ {
+      id = $2
+      if (dir == "out" && first ~ /^INVITE /) sent[id] = now
+      else if (dir == "in" && first ~ /^SIP\/2.0 180/ && (id in sent) && !(id in done)) { print (now - sent[id]) * 1000; done[id] = 1 }
+      state = 0 }' | sort -n | awk '{ v[NR] = $1 } END {
+      if (NR == 0) { print "- -"; exit }
+      i50 = int(NR * 0.50); if (i50 < 1) i50 = 1; i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
+      printf "%.3f %.3f\n", v[i50], v[i99] }'
+}
+
+start_kamailio() {
+  KAM_PORT=$(bench_port)
+  sed -e "s/@PORT@/$KAM_PORT/" -e "s/@TARGET@/$TARGET_PORT/" -e "s/@CHILDREN@/$KAMAILIO_CHILDREN/" \
+    bench/kamailio-cfu.cfg >"$BENCH_WORK/kamailio.cfg"
+  "$KAMAILIO" -DD -E -f "$BENCH_WORK/kamailio.cfg" -P "$BENCH_WORK/kamailio.pid" \
+    -m 256 -M 32 >"$BENCH_WORK/kamailio.log" 2>&1 &
+  KAM_PID=$!
+  BENCH_PIDS="$BENCH_PIDS $KAM_PID"
+  sleep 1
+  kill -0 "$KAM_PID" 2>/dev/null || { echo "kamailio did not start:"; tail "$BENCH_WORK/kamailio.log"; exit 2; }
+}
+
+# search NAME PORT PID: the highest zero-failure rate; prints a result line.
+search() {
+  local name=$1 port=$2 pid=$3 rate=$START best=0 best_cpu=- r ok failed cpu
+  while [ "$rate" -le "$MAX" ]; do
+    read -r ok failed cpu <<<"$(step "$port" "$pid" "$rate" "$SECONDS_PER_STEP")"
+    printf '  %-9s %5d calls/s: %6s ok %4s failed, %.1f CPU s\n' "$name" "$rate" "$ok" "$failed" "$cpu" >&2
+    [ "$failed" = 0 ] && [ "$ok" = $((rate * SECONDS_PER_STEP)) ] || break
+    best=$rate
+    best_cpu=$(awk -v c="$cpu" -v n="$ok" 'BEGIN { printf "%.0f", c / n * 1e6 }')
+    rate=$((rate + STEP))
+    sleep 2   # let transactions of the previous step expire a little
+  done
+  echo "$best $best_cpu"
+}
+
+latency() {   # latency PORT PID: p50 p99 at LAT_RATE
+  local port=$1 pid=$2 secs=$(( ${SMOKE:+3} + 0 ))
+  [ "$secs" -gt 0 ] || secs=10
+  rm -f "$BENCH_WORK/latency.msg"
+  step "$port" "$pid" "$LAT_RATE" "$secs" rtt >/dev/null
+  trace_percentiles "$BENCH_WORK/latency.msg"
+}
+
+cores=$(nproc); model=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
+echo "machine: $cores cores, $model; $(sipp -v 2>&1 | grep -o 'SIPp v[0-9.]*'), $("$KAMAILIO" -v 2>/dev/null | head -n 1 | awk '{ print $1, $2, $3 }')"
+echo "steps: from $START calls/s by $STEP, $SECONDS_PER_STEP s each"
+smoke_failed=0
+for service in $SERVICES; do
+  TARGET_SCENARIO=sipp-scenarios/target.xml
+  case "$service" in
+    cfb) TARGET_SCENARIO=sipp-scenarios/served_busy.xml ;;
+  esac
+  bench_start_cdivas "$service"
+  bench_target uas -sf "$TARGET_SCENARIO" -d 0
+  echo "== $service through cdivas"
+  read -r c_rate c_cpu <<<"$(search cdivas "$CDIVAS_PORT" "$CDIVAS_PID")"
+  read -r c_p50 c_p99 <<<"$(latency "$CDIVAS_PORT" "$CDIVAS_PID")"
+  kill "$CDIVAS_PID"; wait "$CDIVAS_PID" 2>/dev/null
+  k_rate=-; k_cpu=-; k_p50=-; k_p99=-
+  if [ "$service" = cfu ] && [ -x "$KAMAILIO" ]; then
+    start_kamailio
+    echo "== $service through Kamailio ($KAMAILIO_CHILDREN UDP workers)"
+    read -r k_rate k_cpu <<<"$(search kamailio "$KAM_PORT" "$KAM_PID")"
+    read -r k_p50 k_p99 <<<"$(latency "$KAM_PORT" "$KAM_PID")"
+    kill "$KAM_PID"; wait "$KAM_PID" 2>/dev/null
+  fi
+  read -r s_p50 s_p99 <<<"$(latency "$TARGET_PORT" "$(pgrep -n sipp)")"
+  printf '\n%-8s %-9s %10s %10s %11s %11s %14s\n' service server max_cps us_cpu/call p50_ms p99_ms added_p99_ms
+  printf '%-8s %-9s %10s %10s %11s %11s %14s\n' "$service" cdivas "$c_rate" "$c_cpu" "$c_p50" "$c_p99" \
+    "$(awk -v a="$c_p99" -v b="$s_p99" 'BEGIN { if (a == "-" || b == "-") print "-"; else printf "%.3f", a - b }')"
+  printf '%-8s %-9s %10s %10s %11s %11s %14s\n' "$service" kamailio "$k_rate" "$k_cpu" "$k_p50" "$k_p99" \
+    "$(awk -v a="$k_p99" -v b="$s_p99" 'BEGIN { if (a == "-" || b == "-") print "-"; else printf "%.3f", a - b }')"
+  printf '%-8s %-9s %10s %10s %11s %11s\n' "$service" "sipp-only" - - "$s_p50" "$s_p99"
+  if [ "$k_rate" != - ] && [ "$k_rate" != 0 ]; then
+    echo "ratio cdivas/kamailio: $(awk -v a="$c_rate" -v b="$k_rate" 'BEGIN { printf "%.2f", a / b }')"
+  fi
+  [ "$c_rate" -ge "$START" ] || smoke_failed=1
+  kill $(jobs -p) 2>/dev/null; wait 2>/dev/null
+done
+if [ -n "${SMOKE:-}" ]; then
+  [ "$smoke_failed" = 0 ] && echo "PASS: smoke run, no failed call" || { echo "FAIL: failed calls in the smoke run"; exit 1; }
+fi
