@@ -68,6 +68,8 @@ static void sofia_logger(void *stream, char const *fmt, va_list ap)
   static char pending[1024];
   static size_t used;
   (void)stream;
+  if (cd_log_threshold < CD_LOG_DEBUG)
+    return;   /* formatting Sofia-SIP's diagnostics costs time on every message */
   int n = vsnprintf(pending + used, sizeof pending - used, fmt, ap);
   if (n < 0)
     return;
@@ -84,4 +86,7 @@ static void sofia_logger(void *stream, char const *fmt, va_list ap)
 void cd_log_capture_sofia(void)
 {
   su_log_redirect(NULL, sofia_logger, NULL);
+  /* Without debug, ask Sofia-SIP for nothing below its critical level. */
+  if (cd_log_threshold < CD_LOG_DEBUG)
+    su_log_set_level(NULL, 1);
 }
