@@ -477,7 +477,12 @@ static int call_divert(struct cd_call *call, enum cd_service service, int cause,
                                  (void *)call->served, target, cause,
                                  reason_status ? reason : NULL, !rule->reveal_identity_to_target);
   if (target_pos < 0) {
-    call_reply(call, SIP_500_INTERNAL_SERVER_ERROR);
+    /* The chain has no room for two more entries (entry count or index
+     * depth): as good as the diversion limit. */
+    cd_proxy_count_limit_hit(call->proxy);
+    cd_log(CD_LOG_NOTICE, "call-id=%s: no diversion of %s to %s: History-Info full",
+           call->call_id, call->served->user, target);
+    call_reply(call, call->conf->limit_response, "Diversion Limit Reached");
     return -1;
   }
   const cd_hi_entry *target_entry = &call->chain.entries[target_pos];

@@ -35,10 +35,22 @@ void cd_log_set_level(enum cd_log_level level)
   cd_log_threshold = level;
 }
 
+/* Network input ends up in log lines (Call-IDs, URIs): control bytes and
+ * bytes outside ASCII are shown as '?' so they cannot drive a terminal. */
+static void make_printable(char *line)
+{
+  for (unsigned char *p = (unsigned char *)line; *p; p++)
+    if (*p < 0x20 || *p > 0x7e)
+      *p = '?';
+}
+
 static void write_va(enum cd_log_level level, const char *fmt, va_list ap)
 {
+  char line[2048];
+  vsnprintf(line, sizeof line, fmt, ap);
+  make_printable(line);
   if (!log_to_stderr) {
-    vsyslog(syslog_priority[level], fmt, ap);
+    syslog(syslog_priority[level], "%s", line);
     return;
   }
   struct timespec now;
@@ -47,8 +59,6 @@ static void write_va(enum cd_log_level level, const char *fmt, va_list ap)
   clock_gettime(CLOCK_REALTIME, &now);
   localtime_r(&now.tv_sec, &tm);
   strftime(stamp, sizeof stamp, "%H:%M:%S", &tm);
-  char line[2048];
-  vsnprintf(line, sizeof line, fmt, ap);
   fprintf(stderr, "%s.%03ld %s[%s]: %s\n", stamp, now.tv_nsec / 1000000L, log_name,
           cd_log_level_name(level), line);
 }

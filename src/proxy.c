@@ -23,6 +23,9 @@
 #include "proxy.h"
 #include "sip_msg.h"
 
+/* Largest SIP message accepted (Sofia-SIP's default is 2 MB). */
+#define CD_SIP_MAX_MESSAGE 65536
+
 /* A stateful relay of one non-INVITE request (BYE, OPTIONS, MESSAGE, ...). */
 struct cd_relay {
   struct cd_relay *next, **prev;
@@ -271,15 +274,62 @@ static int answer_register(struct cd_proxy *proxy, nta_incoming_t *irq, sip_t co
   return 200;
 }
 
+/* Headers a proxy relies on: a request where Sofia-SIP could not parse
+ * one of them is refused rather than forwarded with the bad copy. */
+static const char *const vital_headers[] = {
+  "Max-Forwards", "Via", "From", "To", "Call-ID", "CSeq", "Content-Length", "Route",
+};
+
+/* Returns 0 when the request may be handled, else the status of the answer
+ * (*phrase set): a Request-URI that is no SIP URI, raw non-ASCII bytes in
+ * it, or an unparsable vital header. */
+static int request_is_sane(sip_t const *sip, const char **phrase)
+{
+  url_t const *ruri = sip->sip_request->rq_url;
+  if (ruri->url_type == url_invalid || ruri->url_type == url_unknown) {
+    *phrase = "Unsupported URI Scheme";
+    return 416;
+  }
+  if (ruri->url_type != url_sip && ruri->url_type != url_sips && ruri->url_type != url_tel) {
+    *phrase = "Unsupported URI Scheme";
+    return 416;
+  }
+  const char *parts[] = { ruri->url_user, ruri->url_password, ruri->url_host, ruri->url_port,
+                          ruri->url_params, ruri->url_headers };
+  for (size_t i = 0; i < sizeof parts / sizeof *parts; i++)
+    for (const unsigned char *p = (const unsigned char *)parts[i]; p && *p; p++)
+      if (*p < 0x21 || *p > 0x7e) {
+        *phrase = "Bad Request-URI: raw byte outside ASCII";
+        return 400;
+      }
+  for (msg_error_t const *e = sip->sip_error; e; e = e->er_next)
+    for (size_t i = 0; e->er_name && i < sizeof vital_headers / sizeof *vital_headers; i++)
+      if (strcasecmp(e->er_name, vital_headers[i]) == 0) {
+        static char phrases[sizeof vital_headers / sizeof *vital_headers][40];
+        snprintf(phrases[i], sizeof phrases[i], "Bad %s Header", vital_headers[i]);
+        *phrase = phrases[i];
+        return 400;
+      }
+  return 0;
+}
+
 static int default_leg_request(nta_leg_magic_t *magic, nta_leg_t *leg,
                                nta_incoming_t *irq, sip_t const *sip)
 {
   struct cd_proxy *proxy = (struct cd_proxy *)magic;
   (void)leg;
   sip_method_t method = sip->sip_request->rq_method;
+  const char *phrase = NULL;
+  int bad = method == sip_method_ack ? 0 : request_is_sane(sip, &phrase);
+  if (bad) {
+    nta_incoming_treply(irq, bad, phrase, TAG_END());
+    return bad;
+  }
 
   switch (method) {
   case sip_method_invite:
+    if (addressed_to_us(proxy, sip))
+      return 404;   /* nobody to call here: forwarding it would loop back */
     return cd_call_invite(proxy, irq, sip);
   case sip_method_ack:
     if (!addressed_to_us(proxy, sip))
@@ -302,7 +352,7 @@ static int default_leg_request(nta_leg_magic_t *magic, nta_leg_t *leg,
                           TAG_END());
       return 200;
     }
-    return 404;
+    return method == sip_method_unknown ? 501 : 404;
   }
   if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0)
     return 483;
@@ -385,6 +435,9 @@ int cd_proxy_start(struct cd_proxy *proxy, su_root_t *root, struct cd_conf *conf
                                   NTATAG_CANCEL_487(0),
                                   NTATAG_SERVER_RPORT(1),
                                   NTATAG_CLIENT_RPORT(1),
+                                  /* A bound on one message: parsing is
+                                   * quadratic in the number of headers. */
+                                  NTATAG_MAXSIZE(CD_SIP_MAX_MESSAGE),
                                   TAG_END());
   if (proxy->agent == NULL) {
     cd_log(CD_LOG_ERROR, "cannot listen on %s: %s", specs[0].uri, strerror(errno));

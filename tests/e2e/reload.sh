@@ -26,9 +26,9 @@ start_cdivas "$WORK/cdivas.conf"
 
 total=$((DURATION * RATE))
 note "SIPp: $total calls at $RATE calls/s while the conf is reloaded every second"
-sipp_bg target "$T" -sf "$SCENARIOS/target.xml" -d 50 -m "$total"
+sipp_bg target "$T" -sf "$SCENARIOS/target.xml" -d 50 -m "$total" -timeout $((DURATION + 60))s
 sipp_bg caller "$A" -sf "$SCENARIOS/caller.xml" -s bob -key domain ims.example.net \
-  -r "$RATE" -m "$total" "127.0.0.1:$P"
+  -r "$RATE" -m "$total" -timeout $((DURATION + 60))s "127.0.0.1:$P"
 
 targets=(dave carol)
 expected=""        # the targets of the good reloads, in order
