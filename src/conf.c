@@ -1293,6 +1293,54 @@ static void load_root(struct loader *L, const config_setting_t *root)
     report(L, L->conf->path, 1, "missing required group 'server'");
 }
 
+/* libconfig 1.5 opens whatever an @include names: a directory makes its
+ * scanner call exit(), a FIFO or device hangs the load. So every @include
+ * is checked first, recursively: it must be a regular file (a missing one
+ * is left to libconfig, which reports it with file:line). */
+static bool includes_are_files(struct loader *L, const char *file, const char *incdir, int depth)
+{
+  FILE *f = fopen(file, "r");
+  if (f == NULL)
+    return true;   /* libconfig reports what it cannot read */
+  bool ok = true;
+  char line[4096];
+  for (int lineno = 1; fgets(line, sizeof line, f); lineno++) {
+    const char *p = line;
+    while (*p == ' ' || *p == '\t')
+      p++;
+    if (strncmp(p, "@include", 8) != 0)
+      continue;
+    const char *q = strchr(p + 8, '"'), *e = q ? strchr(q + 1, '"') : NULL;
+    if (q == NULL || e == NULL)
+      continue;   /* a syntax error libconfig will report */
+    if (memchr(q + 1, '\\', (size_t)(e - q - 1)) != NULL) {
+      report(L, file, lineno, "@include names may not contain backslashes");
+      ok = false;
+      continue;
+    }
+    char target[4096];
+    int n = (q[1] == '/' || incdir == NULL)
+              ? snprintf(target, sizeof target, "%.*s", (int)(e - q - 1), q + 1)
+              : snprintf(target, sizeof target, "%s/%.*s", incdir, (int)(e - q - 1), q + 1);
+    if (n < 0 || (size_t)n >= sizeof target)
+      continue;
+    struct stat st;
+    if (stat(target, &st) != 0)
+      continue;
+    if (!S_ISREG(st.st_mode)) {
+      report(L, file, lineno, "@include \"%.*s\" is not a regular file", (int)(e - q - 1), q + 1);
+      ok = false;
+    } else if (depth >= 10) {
+      report(L, file, lineno, "@include nested more than 10 deep");
+      ok = false;
+    } else if (!includes_are_files(L, target, incdir, depth + 1)) {
+      ok = false;
+    }
+  }
+  fclose(f);
+  return ok;
+}
+
 struct cd_conf *cd_conf_load(const char *path, struct cd_conf_errors *errs)
 {
   struct loader L = { .errs = errs };
@@ -1340,7 +1388,9 @@ struct cd_conf *cd_conf_load(const char *path, struct cd_conf_errors *errs)
   if (L.incdir != NULL)
     config_set_include_dir(&cfg, L.incdir);
   errno = 0;
-  if (!L.oom && config_read_file(&cfg, path) != CONFIG_TRUE) {
+  if (L.oom || !includes_are_files(&L, path, L.incdir, 0)) {
+    /* reported; libconfig must not open what is not a file */
+  } else if (config_read_file(&cfg, path) != CONFIG_TRUE) {
     int e = errno;
     if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO && config_error_file(&cfg) == NULL) {
       struct stat st;

@@ -663,6 +663,13 @@ START_TEST(no_reply_timers)
 }
 END_TEST
 
+START_TEST(include_of_a_directory)
+{
+  /* libconfig 1.5 would exit() inside its scanner on a directory. */
+  CHECK_ERRORS("include_dir.conf", { NULL, 3, "@include \".\" is not a regular file" });
+}
+END_TEST
+
 START_TEST(inquiry_errors)
 {
   CHECK_ERRORS("inquiry_errors.conf",
@@ -845,6 +852,7 @@ int main(void)
   tcase_add_test(tc, no_reply_timers);
   tcase_add_test(tc, out_of_range);
   tcase_add_test(tc, inquiry_errors);
+  tcase_add_test(tc, include_of_a_directory);
   tcase_add_test(tc, timezone_name);
   tcase_add_test(tc, duplicate_identities);
   tcase_add_test(tc, missing_settings);
