@@ -1303,8 +1303,16 @@ static bool includes_are_files(struct loader *L, const char *file, const char *i
   if (f == NULL)
     return true;   /* libconfig reports what it cannot read */
   bool ok = true;
-  char line[4096];
-  for (int lineno = 1; fgets(line, sizeof line, f); lineno++) {
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t len;
+  for (int lineno = 1; (len = getline(&line, &cap, f)) >= 0; lineno++) {
+    if (memchr(line, '\0', (size_t)len) != NULL) {
+      /* libconfig would cut the line there, an @include name included. */
+      report(L, file, lineno, "NUL byte in the file");
+      ok = false;
+      break;
+    }
     const char *p = line;
     while (*p == ' ' || *p == '\t')
       p++;
@@ -1337,6 +1345,7 @@ static bool includes_are_files(struct loader *L, const char *file, const char *i
       ok = false;
     }
   }
+  free(line);
   fclose(f);
   return ok;
 }
