@@ -52,13 +52,19 @@ static void usage(FILE *out)
           "  -h       print this help and exit\n");
 }
 
-/* Loads the conf; prints every error. Returns NULL when there is any. */
-static struct cd_conf *load_conf(const char *path)
+/* Loads the conf; reports every error, as bare "file:line: message" lines
+ * on stderr at start-up and with -t, in the log on a reload. Returns NULL
+ * when there is any error. */
+static struct cd_conf *load_conf(const char *path, bool to_log)
 {
   struct cd_conf_errors errs = {0};
   struct cd_conf *conf = cd_conf_load(path, &errs);
-  for (size_t i = 0; i < errs.count; i++)
-    cd_log(CD_LOG_ERROR, "%s", errs.msgs[i]);
+  for (size_t i = 0; i < errs.count; i++) {
+    if (to_log)
+      cd_log(CD_LOG_ERROR, "%s", errs.msgs[i]);
+    else
+      fprintf(stderr, "%s\n", errs.msgs[i]);
+  }
   cd_conf_errors_free(&errs);
   return conf;
 }
@@ -88,7 +94,7 @@ static bool same_listen(const struct cd_conf *a, const struct cd_conf *b)
 static void reload(struct daemon_state *st)
 {
   cd_log(CD_LOG_NOTICE, "SIGHUP: reloading %s", st->conf_path);
-  struct cd_conf *conf = load_conf(st->conf_path);
+  struct cd_conf *conf = load_conf(st->conf_path, true);
   if (conf == NULL) {
     cd_log(CD_LOG_ERROR, "reload failed: keeping the running configuration");
     return;
@@ -199,7 +205,7 @@ int main(int argc, char **argv)
   }
 
   cd_log_open(true);
-  struct cd_conf *conf = load_conf(st.conf_path);
+  struct cd_conf *conf = load_conf(st.conf_path, false);
   if (check_only) {
     if (conf)
       printf("%s: configuration OK (%zu subscribers)\n", st.conf_path, conf->n_subscribers);

@@ -10,9 +10,10 @@ echo "$out" | grep -q "configuration OK" || fail "-t says OK: $out"
 note "cdivas -t on a broken conf: every error as file:line: message, non-zero"
 if out=$("$CDIVAS" -t -f "$E2E/bad.conf" 2>&1); then fail "-t accepted bad.conf"; fi
 echo "$out"
-echo "$out" | grep -q "$E2E/bad.conf:5: .*timer" || fail "timer error with file:line"
-echo "$out" | grep -q "$E2E/bad.conf:9: .*service" || fail "service error with file:line"
-echo "$out" | grep -q "$E2E/bad.conf:13: .*target" || fail "missing target with file:line"
+echo "$out" | grep -qxF "$E2E/bad.conf:5: no_reply_timer must be between 5 and 180, not 2" || fail "timer error as file:line: message"
+echo "$out" | grep -qxF "$E2E/bad.conf:9: unknown service 'cfx' (expected cfu, cfb, cfnr, cfnl, cd or cfnrc)" || fail "service error as file:line: message"
+echo "$out" | grep -qxF "$E2E/bad.conf:13: missing required setting 'target' in cfb rule" || fail "missing target as file:line: message"
+[ "$(echo "$out" | wc -l)" = 3 ] || fail "-t prints the three errors and nothing else"
 
 note "a bad conf never starts the server"
 if "$CDIVAS" -F -f "$E2E/bad.conf" >/dev/null 2>&1; then fail "started with bad.conf"; fi
