@@ -22,15 +22,14 @@ bench_target uas -sf sipp-scenarios/target.xml -d 0
 bench_caller -sf sipp-scenarios/caller.xml -s bob -key domain ims.example.net -r "$RATE" -m "$total" \
   -l $((RATE * 4)) 127.0.0.1:"$CDIVAS_PORT" &
 CALLER=$!
-printf '%8s %10s %12s\n' seconds rss_kib calls_done
+printf '%8s %10s\n' seconds rss_kib
 samples=()
 start=$(date +%s)
 while kill -0 "$CALLER" 2>/dev/null; do
   sleep "$INTERVAL"
   now=$(( $(date +%s) - start ))
   rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$CDIVAS_PID/status")
-  done_calls=$(grep -c "diversion call-id" "$BENCH_WORK/cdivas.log" 2>/dev/null || echo 0)
-  printf '%8d %10d %12s\n' "$now" "$rss" "$done_calls"
+  printf '%8d %10d\n' "$now" "$rss"
   samples+=("$rss")
 done
 wait "$CALLER"; rc=$?
