@@ -30,9 +30,9 @@
 #include "keycount.h"
 #include "ledger.h"
 #include "log.h"
-#include "registrations.h"
 #include "rules.h"
 #include "sip_msg.h"
+#include "store.h"
 
 /* How long a call lingers after relaying a 2xx (64*T1). */
 #define CALL_LINGER_MS 32000
@@ -53,7 +53,16 @@ struct cd_call {
   const struct cd_subscriber *served;
   const char *served_uri;             /* its History-Info URI */
   const struct cd_rule *rules[CD_SVC_COUNT]; /* applicable rule per service */
+  unsigned services;                  /* bit set of the services in rules[] */
+  bool serve_initial;                 /* the served user is the one the INVITE named */
+  bool serve_busy;                    /* ... and has max_calls calls already */
   char *counted_key;                  /* served user whose max_calls count this call holds */
+  /* Asking the state store whether the served user is logged in (CFNL). */
+  struct cd_store_query *store_query; /* in flight: the call waits for it */
+  bool asking_store;                  /* the question is being put: an answer now is kept */
+  bool store_answered;
+  enum cd_reg_status store_answer;
+  enum cd_regstate psu_regstate;      /* what P-Served-User said of the INVITE's served user */
   /* Facts for rule conditions, fixed when the call arrives. */
   struct cd_call_facts facts;
   char caller_key[CD_IDENTITY_KEY_MAX];
@@ -432,9 +441,8 @@ static void notify_served_user(struct cd_call *call, enum cd_service service, in
 static void call_record_diversion(struct cd_call *call, enum cd_service service, int cause,
                                   const char *target, const char *hi_index)
 {
-  struct cd_ledger *ledger = call->proxy->ledger;
   char caller[CD_IDENTITY_KEY_MAX], target_key[CD_IDENTITY_KEY_MAX];
-  if (ledger == NULL || call->caller_key[0] == '\0' || !key_of(target, target_key))
+  if (!call->proxy->keeps_ledger || call->caller_key[0] == '\0' || !key_of(target, target_key))
     return;
   cd_inquiry_canonical(call->conf, call->caller_key, caller);
   cd_inquiry_canonical(call->conf, target_key, target_key);
@@ -443,11 +451,9 @@ static void call_record_diversion(struct cd_call *call, enum cd_service service,
     .service = service, .cause = cause, .when = (long)time(NULL),
     .call_id = call->call_id, .hi_index = hi_index, .ticket_hash = call->ticket_hash,
   };
-  if (cd_ledger_add(ledger, &rec, rec.when) < 0)
-    cd_log(CD_LOG_WARNING, "call-id=%s: diversion not recorded for inquiries", call->call_id);
-  else
-    cd_log(CD_LOG_DEBUG, "call-id=%s: recorded %s -> %s for %s, ticket %s", call->call_id,
-           rec.served, rec.target, rec.caller, rec.ticket_hash[0] ? rec.ticket_hash : "none");
+  cd_store_ledger_add(call->proxy->store, &rec);
+  cd_log(CD_LOG_DEBUG, "call-id=%s: recorded %s -> %s for %s, ticket %s", call->call_id,
+         rec.served, rec.target, rec.caller, rec.ticket_hash[0] ? rec.ticket_hash : "none");
 }
 
 static int call_divert(struct cd_call *call, enum cd_service service, int cause,
@@ -549,43 +555,13 @@ static const struct cd_rule *first_immediate_rule(const struct cd_call *call,
   return NULL;
 }
 
-static bool known_logged_out(const struct cd_call *call, const struct cd_subscriber *sub,
-                             bool initial)
+/* The rest of call_serve, once it is known whether the served user is
+ * logged out. */
+static int call_serve_decided(struct cd_call *call, bool logged_out)
 {
-  if (initial) {
-    sip_t const *sip = sip_object(call->request);
-    const char *psu = cd_sip_unknown_value(sip, "P-Served-User");
-    char key[CD_IDENTITY_KEY_MAX];
-    enum cd_regstate regstate = CD_REGSTATE_UNKNOWN;
-    if (psu && cd_served_user_parse(psu, key, &regstate, NULL) == 0 &&
-        regstate != CD_REGSTATE_UNKNOWN)
-      return regstate == CD_REGSTATE_UNREG;
-  }
-  return cd_proxy_registration(call->proxy, sub->key) == CD_REG_UNREGISTERED;
-}
-
-/* Makes `sub` the call's served user: diverts at once when a rule applies
- * before trying the user, else tries the user (initial: the Request-URI
- * unchanged; in a chain: `uri`). */
-static int call_serve(struct cd_call *call, const struct cd_subscriber *sub,
-                      const char *uri, bool initial)
-{
-  call->served = sub;
-  call->served_uri = uri;
-  unsigned services = select_rules(call, sub);
-
-  bool busy = false;
-  if (sub->max_calls > 0 && call->counted_key == NULL) {
-    busy = cd_proxy_calls_of(call->proxy, sub->key) >= sub->max_calls;
-    if (!busy) {
-      call->counted_key = su_strdup(call->home, sub->key);
-      cd_proxy_count_call(call->proxy, sub->key, +1);
-    }
-  }
-  bool logged_out = known_logged_out(call, sub, initial);
-
-  const struct cd_rule *now = first_immediate_rule(call, sub, logged_out, busy);
-  if (now == NULL && busy) {
+  const struct cd_subscriber *sub = call->served;
+  const struct cd_rule *now = first_immediate_rule(call, sub, logged_out, call->serve_busy);
+  if (now == NULL && call->serve_busy) {
     call_reply(call, SIP_486_BUSY_HERE);
     return -1;
   }
@@ -595,25 +571,79 @@ static int call_serve(struct cd_call *call, const struct cd_subscriber *sub,
                        0, NULL);
 
   char hi_index[CD_HI_INDEX_MAX] = "";
-  if (!initial) {
+  if (!call->serve_initial) {
     const cd_hi_entry *last = &call->chain.entries[call->chain.count - 1];
     snprintf(hi_index, sizeof hi_index, "%s", last->index);
   }
-  return call_send_branch(call, initial ? NULL : uri, services & ~(1u << CD_SVC_CFU), hi_index);
+  return call_send_branch(call, call->serve_initial ? NULL : call->served_uri,
+                          call->services & ~(1u << CD_SVC_CFU), hi_index);
+}
+
+static void on_registration(void *arg, enum cd_reg_status status, bool available)
+{
+  struct cd_call *call = arg;
+  if (call->asking_store) {
+    call->store_answered = true;
+    call->store_answer = status;
+    return;
+  }
+  call->store_query = NULL;
+  if (!available)
+    cd_log(CD_LOG_DEBUG, "call-id=%s: state store unavailable, %s tried as if registered",
+           call->call_id, call->served->user);
+  /* A CANCEL meanwhile was answered already: nothing left to do. */
+  if (call->answered || call_serve_decided(call, status == CD_REG_UNREGISTERED) < 0)
+    call_destroy(call);
+}
+
+/* Makes `sub` the call's served user: diverts at once when a rule applies
+ * before trying the user, else tries the user (initial: the Request-URI
+ * unchanged; in a chain: `uri`). Returns 0 also while the call waits for
+ * the state store (on_registration goes on). */
+static int call_serve(struct cd_call *call, const struct cd_subscriber *sub,
+                      const char *uri, bool initial)
+{
+  call->served = sub;
+  call->served_uri = uri;
+  call->serve_initial = initial;
+  call->services = select_rules(call, sub);
+
+  call->serve_busy = false;
+  if (sub->max_calls > 0 && call->counted_key == NULL) {
+    call->serve_busy = cd_proxy_calls_of(call->proxy, sub->key) >= sub->max_calls;
+    if (!call->serve_busy) {
+      call->counted_key = su_strdup(call->home, sub->key);
+      cd_proxy_count_call(call->proxy, sub->key, +1);
+    }
+  }
+  /* The S-CSCF's word (P-Served-User regstate) comes first; the store is
+   * asked only when a CFNL rule could use its answer. */
+  if (initial && call->psu_regstate != CD_REGSTATE_UNKNOWN)
+    return call_serve_decided(call, call->psu_regstate == CD_REGSTATE_UNREG);
+  if (call->rules[CD_SVC_CFNL] == NULL)
+    return call_serve_decided(call, false);
+
+  call->asking_store = true;
+  call->store_answered = false;
+  struct cd_store_query *query = cd_store_reg_status(call->proxy->store, sub->key,
+                                                     on_registration, call);
+  call->asking_store = false;
+  if (call->store_answered)
+    return call_serve_decided(call, call->store_answer == CD_REG_UNREGISTERED);
+  call->store_query = query;
+  return 0;
 }
 
 /* ---------------------------------------------------------------- arrival */
 
 /* The served user's canonical key: P-Served-User (RFC 5502) when present,
  * else the Request-URI. Returns NULL, or the reason phrase of a 400. */
-static const char *served_user_key(const struct cd_call *call, sip_t const *sip,
+static const char *served_user_key(struct cd_call *call, sip_t const *sip,
                                    char key[CD_IDENTITY_KEY_MAX])
 {
   const char *psu = cd_sip_unknown_value(sip, "P-Served-User");
-  if (psu) {
-    enum cd_regstate regstate;
-    return cd_served_user_parse(psu, key, &regstate, NULL) == 0 ? NULL : "Bad P-Served-User";
-  }
+  if (psu)
+    return cd_served_user_parse(psu, key, &call->psu_regstate, NULL) == 0 ? NULL : "Bad P-Served-User";
   /* A Request-URI that is no user identity is simply not one of our
    * subscribers: proxy it. */
   if (cd_identity_key(call->served_uri, key, NULL) < 0)
@@ -698,6 +728,7 @@ static void call_destroy(struct cd_call *call)
   *call->prev = call->next;
   timer_stop(&call->linger);
   call_end_branch(call);
+  cd_store_cancel(call->store_query);
   if (call->counted_key)
     cd_proxy_count_call(call->proxy, call->counted_key, -1);
   /* Unbind first: destroying the irq must not call us back. */

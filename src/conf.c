@@ -137,6 +137,12 @@ static void conf_free(struct cd_conf *c)
   if (c->inquiry.kms)
     OPENSSL_cleanse(c->inquiry.kms, c->inquiry.n_kms * sizeof *c->inquiry.kms);
   free(c->inquiry.kms);
+  free(c->store.host);
+  free(c->store.socket);
+  if (c->store.password)
+    OPENSSL_cleanse(c->store.password, strlen(c->store.password));
+  free(c->store.password);
+  free(c->store.prefix);
   if (c->subscribers != NULL)
     for (size_t i = 0; i < c->n_subscribers; i++)
       free_subscriber(&c->subscribers[i]);
@@ -1270,6 +1276,102 @@ static void load_inquiry(struct loader *L, const config_setting_t *g)
     error_at(L, g, "inquiry needs at least one kms = ( { id = \"...\"; key = \"<64 hex digits>\"; } )");
 }
 
+/* ------------------------------------------------------------ store */
+
+/* "host:port", "[v6]:port", or "host" (port 6379). */
+static const char *parse_store_address(const char *addr, struct cd_store_conf *st)
+{
+  const char *host = addr, *host_end;
+  if (*addr == '[') {
+    host = addr + 1;
+    host_end = strchr(host, ']');
+    if (host_end == NULL)
+      return "unterminated [IPv6] address";
+  } else {
+    host_end = strchr(addr, ':');
+    if (host_end == NULL)
+      host_end = addr + strlen(addr);
+    else if (strchr(host_end + 1, ':') != NULL)
+      return "write an IPv6 address as [address]:port";
+  }
+  if (host_end == host)
+    return "missing host";
+  const char *after = *addr == '[' ? host_end + 1 : host_end;
+  long port = 6379;
+  if (*after == ':') {
+    char *end;
+    port = strtol(after + 1, &end, 10);
+    if (end == after + 1 || *end != '\0' || port < 1 || port > 65535)
+      return "bad port";
+  } else if (*after != '\0') {
+    return "expected :port after the address";
+  }
+  free(st->host);
+  st->host = strndup(host, (size_t)(host_end - host));
+  st->port = (int)port;
+  return NULL;
+}
+
+static void load_store(struct loader *L, const config_setting_t *g)
+{
+  struct cd_store_conf *st = &L->conf->store;
+  if (!config_setting_is_group(g)) {
+    error_at(L, g, "store must be a group { ... }, not %s", type_name(g));
+    return;
+  }
+  bool bad_backend = false;
+  const config_setting_t *redis_setting = NULL;   /* the first Redis-only setting */
+  for (int i = 0; i < config_setting_length(g); i++) {
+    const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+    const char *str, *why;
+    if (named(s, "backend")) {
+      if ((str = get_string(L, s)) == NULL)
+        continue;
+      if (strcmp(str, "memory") == 0)
+        st->backend = CD_STORE_MEMORY;
+      else if (strcmp(str, "redis") == 0)
+        st->backend = CD_STORE_REDIS;
+      else
+        error_at(L, s, "unknown store backend '%s' (memory or redis)", str), bad_backend = true;
+    } else if (named(s, "address")) {
+      redis_setting = redis_setting ? redis_setting : s;
+      if ((str = get_string(L, s)) != NULL && (why = parse_store_address(str, st)) != NULL)
+        error_at(L, s, "bad store address '%s': %s", str, why);
+    } else if (named(s, "socket") || named(s, "password") || named(s, "prefix")) {
+      redis_setting = redis_setting ? redis_setting : s;
+      if ((str = get_string(L, s)) == NULL)
+        continue;
+      if (*str == '\0' && !named(s, "prefix")) {
+        error_at(L, s, "%s must not be empty", config_setting_name(s));
+        continue;
+      }
+      if (strlen(str) > 255) {
+        error_at(L, s, "%s must be at most 255 characters", config_setting_name(s));
+        continue;
+      }
+      if (named(s, "prefix") && strpbrk(str, " \t\r\n") != NULL) {
+        error_at(L, s, "prefix must not contain white space");
+        continue;
+      }
+      char **slot = named(s, "socket") ? &st->socket : named(s, "password") ? &st->password
+                                                                            : &st->prefix;
+      free(*slot);
+      *slot = dup_str(L, str);
+    } else if (named(s, "database")) {
+      redis_setting = redis_setting ? redis_setting : s;
+      get_int(L, s, 0, 1000000, &st->database);
+    } else if (named(s, "timeout_ms")) {
+      get_int(L, s, 10, 5000, &st->timeout_ms);
+    } else if (named(s, "registration_retain")) {
+      get_int(L, s, 60, 30 * 86400, &st->registration_retain);
+    } else {
+      error_at(L, s, "unknown setting '%s' in store", config_setting_name(s));
+    }
+  }
+  if (redis_setting && st->backend != CD_STORE_REDIS && !bad_backend)
+    error_at(L, redis_setting, "%s needs backend = \"redis\"", config_setting_name(redis_setting));
+}
+
 static void load_root(struct loader *L, const config_setting_t *root)
 {
   bool has_server = false;
@@ -1283,8 +1385,7 @@ static void load_root(struct loader *L, const config_setting_t *root)
     } else if (named(s, "inquiry")) {
       load_inquiry(L, s);
     } else if (named(s, "store")) {
-      /* Reserved for the shared state store (a later feature): accepted
-       * and ignored, so a conf written for a newer cdivas still loads. */
+      load_store(L, s);
     } else {
       error_at(L, s, "unknown setting '%s' at top level", config_setting_name(s));
     }
@@ -1377,6 +1478,9 @@ struct cd_conf *cd_conf_load(const char *path, struct cd_conf_errors *errs)
   c->shutdown_grace = 32;
   c->inquiry.record_ttl = 300;
   c->inquiry.max_records = 100000;
+  c->store.port = 6379;
+  c->store.timeout_ms = 200;
+  c->store.registration_retain = 86400;
   c->path = intern_file(&L, path);
   if (c->path == NULL) {
     conf_free(c);
@@ -1419,6 +1523,10 @@ struct cd_conf *cd_conf_load(const char *path, struct cd_conf_errors *errs)
   free(L.slot_file);
   free(L.slot_line);
 
+  if (!L.oom && c->store.host == NULL && (c->store.host = strdup("127.0.0.1")) == NULL)
+    L.oom = true;
+  if (!L.oom && c->store.prefix == NULL && (c->store.prefix = strdup("cdivas:")) == NULL)
+    L.oom = true;
   if (L.oom && L.n_errors == 0)
     push_msg(&L, xasprintf("%s: out of memory", path));
   if (L.n_errors > 0 || L.oom) {

@@ -99,6 +99,20 @@ struct cd_inquiry_conf {
   size_t n_kms;
 };
 
+/* Where the state shared by several instances lives (store.h). */
+enum cd_store_backend { CD_STORE_MEMORY = 0, CD_STORE_REDIS };
+struct cd_store_conf {
+  enum cd_store_backend backend;  /* default memory */
+  char *host;                   /* redis: from address "host:port", default 127.0.0.1 */
+  int port;                     /* default 6379 */
+  char *socket;                 /* redis: a unix socket path; used instead of the address */
+  char *password;               /* redis: AUTH before anything else; NULL for none */
+  int database;                 /* redis: SELECT, default 0 */
+  char *prefix;                 /* redis: key prefix, default "cdivas:" */
+  int timeout_ms;               /* how long a call waits for the store, default 200 */
+  int registration_retain;      /* seconds registration news outlives its expiry, default 86400 */
+};
+
 struct cd_conf {
   const char *path;             /* the file given to cd_conf_load */
   /* server */
@@ -118,6 +132,7 @@ struct cd_conf {
   int not_reachable_timer;      /* seconds without any answer from the served user before CFNRc; 0 = the transaction timeout (32 s) */
   int shutdown_grace;           /* seconds to let transactions end on SIGTERM, default 32 */
   struct cd_inquiry_conf inquiry;
+  struct cd_store_conf store;
   /* subscribers */
   struct cd_subscriber *subscribers;
   size_t n_subscribers;

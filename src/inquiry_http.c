@@ -23,14 +23,27 @@
 #include "ledger.h"
 #include "log.h"
 #include "proxy.h"
+#include "store.h"
 
-/* Distinct inquiry_ids remembered at once (2 x 30 s of inquiries). */
-#define REPLAY_CAPACITY 2000000
+/* An authenticated inquiry waiting for the state store: first its
+ * replay claim, then the caller's diversions. */
+struct pending_inquiry {
+  struct pending_inquiry *next, **prev;
+  struct cd_inquiry_service *h;
+  struct cd_http_request *req;
+  struct cd_conf *conf;              /* the snapshot the inquiry started with */
+  struct cd_inquiry q;
+  char kms_id[CD_AUTH_KMS_ID_MAX];
+  struct cd_store_query *query;      /* the store query in flight, if any */
+  bool in_handler;                   /* answered while the handler still runs: */
+  bool done;
+  struct cd_http_reply reply;        /* ... then the handler returns this */
+};
 
 struct cd_inquiry_service {
   struct cd_proxy *proxy;
   struct cd_http_server *server;
-  struct cd_replay_cache *replay;
+  struct pending_inquiry *pending;
   struct {
     unsigned long permit, deny, auth_failures, bad_requests;
   } stats;
@@ -63,7 +76,106 @@ static struct cd_http_reply auth_failure(struct cd_inquiry_service *h, const cha
   return cd_http_json_error(401, "Unauthorized", why);
 }
 
-static struct cd_http_reply inquiry(struct cd_inquiry_service *h, http_t const *http)
+/* Ends a pending inquiry with `reply`: through the handler's return when
+ * it still runs (the memory store answers at once), else later. */
+static void pending_finish(struct pending_inquiry *p, struct cd_http_reply reply)
+{
+  if (p->in_handler) {
+    p->reply = reply;
+    p->done = true;
+    return;
+  }
+  cd_http_respond(p->req, reply);
+  if (p->next)
+    p->next->prev = p->prev;
+  *p->prev = p->next;
+  cd_conf_unref(p->conf);
+  free(p);
+}
+
+static void on_ledger(void *arg, const struct cd_ledger *view)
+{
+  struct pending_inquiry *p = arg;
+  struct cd_inquiry_service *h = p->h;
+  p->query = NULL;
+  /* No answer from the store: fail closed. */
+  bool permit = view && cd_inquiry_permits(&p->q, p->conf, view, (long)time(NULL));
+  if (permit)
+    h->stats.permit++;
+  else
+    h->stats.deny++;
+  cd_log(CD_LOG_INFO, "inquiry %s from kms %s: %s%s", p->q.inquiry_id, p->kms_id,
+         permit ? "permit" : "deny", view ? "" : " (state store unavailable)");
+  struct cd_http_reply r = { 200, "OK", "application/json",
+                             cd_inquiry_verdict_json(p->q.inquiry_id, permit), 0, NULL };
+  pending_finish(p, r);
+}
+
+static void on_claim(void *arg, int seen)
+{
+  struct pending_inquiry *p = arg;
+  p->query = NULL;
+  if (seen > 0) {
+    p->h->stats.auth_failures++;
+    pending_finish(p, cd_http_json_error(401, "Unauthorized", "inquiry_id already used"));
+    return;
+  }
+  if (seen == -1) {
+    p->h->stats.auth_failures++;
+    pending_finish(p, cd_http_json_error(401, "Unauthorized", "too many inquiries"));
+    return;
+  }
+  if (seen < 0) {
+    on_ledger(p, NULL);   /* the store cannot tell: fail closed, a deny */
+    return;
+  }
+  char caller[CD_IDENTITY_KEY_MAX];
+  cd_inquiry_canonical(p->conf, p->q.initiator, caller);
+  /* p may be gone when this returns NULL (answered at once). */
+  struct cd_store_query *query = cd_store_ledger_fetch(p->h->proxy->store, caller, on_ledger, p);
+  if (query)
+    p->query = query;
+}
+
+/* The replay claim, then the verdict, from the state store. */
+static struct cd_http_reply inquiry_consult_store(struct cd_inquiry_service *h,
+                                                  struct cd_http_request *req,
+                                                  const struct cd_inquiry *q, const char *kms_id)
+{
+  struct pending_inquiry *p = calloc(1, sizeof *p);
+  if (p == NULL)
+    return cd_http_json_error(503, "Service Unavailable", "out of memory");
+  p->h = h;
+  p->req = req;
+  p->conf = cd_conf_ref(h->proxy->conf);
+  p->q = *q;
+  snprintf(p->kms_id, sizeof p->kms_id, "%s", kms_id);
+  p->in_handler = true;
+  p->next = h->pending;
+  if (p->next)
+    p->next->prev = &p->next;
+  p->prev = &h->pending;
+  h->pending = p;
+  struct cd_store_query *query = cd_store_replay_claim(h->proxy->store, kms_id, q->inquiry_id,
+                                                       on_claim, p);
+  if (query)
+    p->query = query;
+  p->in_handler = false;
+  if (!p->done) {
+    struct cd_http_reply later = { 0, NULL, NULL, NULL, 0, NULL };
+    return later;
+  }
+  struct cd_http_reply r = p->reply;
+  if (p->next)
+    p->next->prev = p->prev;
+  *p->prev = p->next;
+  cd_conf_unref(p->conf);
+  free(p);
+  return r;
+}
+
+static struct cd_http_reply inquiry(struct cd_inquiry_service *h, struct cd_http_request *req,
+                                    http_t const *http)
 {
   const struct cd_conf *conf = h->proxy->conf;
   size_t len = http->http_payload ? http->http_payload->pl_len : 0;
@@ -103,19 +215,7 @@ static struct cd_http_reply inquiry(struct cd_inquiry_service *h, http_t const *
     return auth_failure(h, "timestamp outside the allowed window");
   if (!cd_auth_verify(kms->key, q.timestamp, body, len, sig))
     return auth_failure(h, "bad signature");
-  int seen = cd_replay_check(h->replay, kms_id, q.inquiry_id, now);
-  if (seen != 0)
-    return auth_failure(h, seen > 0 ? "inquiry_id already used" : "too many inquiries");
-
-  bool permit = h->proxy->ledger && cd_inquiry_permits(&q, conf, h->proxy->ledger, now);
-  if (permit)
-    h->stats.permit++;
-  else
-    h->stats.deny++;
-  cd_log(CD_LOG_INFO, "inquiry %s from kms %s: %s", q.inquiry_id, kms_id,
-         permit ? "permit" : "deny");
-  struct cd_http_reply r = { 200, "OK", "application/json", cd_inquiry_verdict_json(q.inquiry_id, permit), 0, NULL };
-  return r;
+  return inquiry_consult_store(h, req, &q, kms_id);
 }
 
 /* Appends printf output to a growing buffer. */
@@ -166,12 +266,26 @@ static struct cd_http_reply metrics(struct cd_inquiry_service *h)
                "# TYPE cdivas_inquiry_bad_requests_total counter\n"
                "cdivas_inquiry_bad_requests_total %lu\n",
            h->stats.bad_requests + cd_http_server_bad_requests(h->server));
-  text_add(&t, "# HELP cdivas_ledger_records Diversion records held for inquiries.\n"
+  struct cd_store_stats st;
+  cd_store_stats(p->store, &st);
+  text_add(&t, "# HELP cdivas_ledger_records Diversion records held for inquiries (memory store only).\n"
                "# TYPE cdivas_ledger_records gauge\n"
-               "cdivas_ledger_records %zu\n", p->ledger ? cd_ledger_size(p->ledger) : 0);
+               "cdivas_ledger_records %zu\n", st.ledger_records);
   text_add(&t, "# HELP cdivas_ledger_evictions_total Records dropped before their TTL because the ledger was full.\n"
                "# TYPE cdivas_ledger_evictions_total counter\n"
-               "cdivas_ledger_evictions_total %zu\n", p->ledger ? cd_ledger_evictions(p->ledger) : 0);
+               "cdivas_ledger_evictions_total %zu\n", st.ledger_evictions);
+  text_add(&t, "# HELP cdivas_store_up Whether the state store answers (1) or not (0).\n"
+               "# TYPE cdivas_store_up gauge\n"
+               "cdivas_store_up{backend=\"%s\"} %d\n", st.backend, st.up ? 1 : 0);
+  text_add(&t, "# HELP cdivas_store_errors_total Store queries answered unavailable (calls went on, inquiries were denied).\n"
+               "# TYPE cdivas_store_errors_total counter\n"
+               "cdivas_store_errors_total %lu\n", st.errors);
+  text_add(&t, "# HELP cdivas_store_lost_records_total Diversion records the store could not take.\n"
+               "# TYPE cdivas_store_lost_records_total counter\n"
+               "cdivas_store_lost_records_total %lu\n", st.lost_records);
+  text_add(&t, "# HELP cdivas_store_reconnects_total Connections to the store re-established.\n"
+               "# TYPE cdivas_store_reconnects_total counter\n"
+               "cdivas_store_reconnects_total %lu\n", st.reconnects);
   text_add(&t, "# HELP cdivas_transactions_in_flight SIP server transactions without a final answer.\n"
                "# TYPE cdivas_transactions_in_flight gauge\n"
                "cdivas_transactions_in_flight %zu\n", p->in_flight);
@@ -181,7 +295,6 @@ static struct cd_http_reply metrics(struct cd_inquiry_service *h)
 
 static struct cd_http_reply route(void *ctx, struct cd_http_request *req, http_t const *http)
 {
-  (void)req;
   struct cd_inquiry_service *h = ctx;
   http_method_t method = http->http_request->rq_method;
   const char *path = http->http_request->rq_url->url_path;
@@ -192,7 +305,7 @@ static struct cd_http_reply route(void *ctx, struct cd_http_request *req, http_t
       r.allow = "POST";
       return r;
     }
-    return inquiry(h, http);
+    return inquiry(h, req, http);
   }
   if (strcmp(path, "metrics") == 0 || strcmp(path, "health") == 0) {
     if (method != http_method_get) {
@@ -217,13 +330,12 @@ struct cd_inquiry_service *cd_inquiry_service_start(su_root_t *root, struct cd_p
   if (h == NULL)
     return NULL;
   h->proxy = proxy;
-  h->replay = cd_replay_create(REPLAY_CAPACITY);
   struct cd_http_listen listen = {
     .url = q->listen, .host = q->host, .port = q->port, .tls = q->tls,
     .certificate = q->tls_certificate, .key = q->tls_key, .client_ca = q->tls_client_ca,
     .max_body = CD_INQUIRY_BODY_MAX,
   };
-  if (h->replay == NULL || (h->server = cd_http_server_start(root, &listen, route, h)) == NULL) {
+  if ((h->server = cd_http_server_start(root, &listen, route, h)) == NULL) {
     cd_inquiry_service_destroy(h);
     return NULL;
   }
@@ -234,7 +346,13 @@ void cd_inquiry_service_destroy(struct cd_inquiry_service *h)
 {
   if (h == NULL)
     return;
+  while (h->pending) {
+    struct pending_inquiry *p = h->pending;
+    h->pending = p->next;
+    cd_store_cancel(p->query);
+    cd_conf_unref(p->conf);
+    free(p);
+  }
   cd_http_server_destroy(h->server);
-  cd_replay_destroy(h->replay);
   free(h);
 }

@@ -91,6 +91,19 @@ static bool same_listen(const struct cd_conf *a, const struct cd_conf *b)
   return true;
 }
 
+static bool same_string(const char *a, const char *b)
+{
+  return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_store(const struct cd_store_conf *a, const struct cd_store_conf *b)
+{
+  return a->backend == b->backend && same_string(a->host, b->host) && a->port == b->port &&
+         same_string(a->socket, b->socket) && same_string(a->password, b->password) &&
+         a->database == b->database && same_string(a->prefix, b->prefix) &&
+         a->timeout_ms == b->timeout_ms && a->registration_retain == b->registration_retain;
+}
+
 static void reload(struct daemon_state *st)
 {
   cd_log(CD_LOG_NOTICE, "SIGHUP: reloading %s", st->conf_path);
@@ -104,6 +117,8 @@ static void reload(struct daemon_state *st)
   const char *old_http = st->proxy.conf->inquiry.listen, *new_http = conf->inquiry.listen;
   if ((old_http == NULL) != (new_http == NULL) || (old_http && strcmp(old_http, new_http) != 0))
     cd_log(CD_LOG_WARNING, "inquiry.listen changed: takes effect only after a restart");
+  if (!same_store(&conf->store, &st->proxy.conf->store))
+    cd_log(CD_LOG_WARNING, "store changed: takes effect only after a restart");
   apply_timezone(conf);
   cd_log_set_level(conf->log_level);
   cd_proxy_set_conf(&st->proxy, conf);

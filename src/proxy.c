@@ -23,6 +23,10 @@
 #include "proxy.h"
 #include "sip_msg.h"
 
+/* Distinct inquiry_ids the memory store remembers at once (2 x 30 s of
+ * inquiries). */
+#define REPLAY_CAPACITY 2000000
+
 /* Largest SIP message accepted (Sofia-SIP's default is 2 MB). */
 #define CD_SIP_MAX_MESSAGE 65536
 
@@ -47,18 +51,6 @@ void cd_proxy_transaction_answered(struct cd_proxy *proxy)
     proxy->in_flight--;
   if (proxy->draining && proxy->in_flight == 0 && proxy->on_idle)
     proxy->on_idle(proxy);
-}
-
-static long monotonic_seconds(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long)ts.tv_sec;
-}
-
-enum cd_reg_status cd_proxy_registration(const struct cd_proxy *proxy, const char *key)
-{
-  return cd_reg_status(proxy->registrations, key, monotonic_seconds());
 }
 
 long cd_proxy_calls_of(const struct cd_proxy *proxy, const char *key)
@@ -260,8 +252,7 @@ static int answer_register(struct cd_proxy *proxy, nta_incoming_t *irq, sip_t co
   const struct cd_subscriber *sub =
     to && cd_identity_key(to, key, NULL) == 0 ? cd_conf_find(proxy->conf, key) : NULL;
   if (sub) {
-    long now = monotonic_seconds();
-    if (cd_reg_update(proxy->registrations, sub->key, (long)expires, now) < 0)
+    if (cd_store_reg_update(proxy->store, sub->key, (long)expires) < 0)
       cd_log(CD_LOG_WARNING, "registration table full: %s stays unknown", sub->user);
     else
       cd_log(CD_LOG_DEBUG, "third-party REGISTER: %s %s", sub->user,
@@ -411,16 +402,26 @@ int cd_proxy_start(struct cd_proxy *proxy, su_root_t *root, struct cd_conf *conf
   proxy->conf = cd_conf_ref(conf);
   if (collect_own_urls(proxy, conf) < 0)
     return -1;
-  /* Room for every subscriber's registration, with slack for those a
-   * reload adds. */
-  proxy->registrations = cd_reg_create(conf->n_subscribers * 4 + 1024);
   proxy->calls_per_user = cd_keycount_create();
-  if (proxy->registrations == NULL || proxy->calls_per_user == NULL)
+  if (proxy->calls_per_user == NULL)
     return -1;
-  if (conf->inquiry.listen &&
-      (proxy->ledger = cd_ledger_create((size_t)conf->inquiry.max_records,
-                                        conf->inquiry.record_ttl)) == NULL)
+  struct cd_store_limits limits = {
+    /* Room for every subscriber's registration, with slack for those a
+     * reload adds. */
+    .registrations = conf->n_subscribers * 4 + 1024,
+    /* Memory: the whole ledger. Redis: the records kept per caller, enough
+     * for every diversion of a busy caller within record_ttl. */
+    .ledger_records = conf->store.backend == CD_STORE_REDIS ? 256 : (size_t)conf->inquiry.max_records,
+    .ledger_ttl = conf->inquiry.listen ? conf->inquiry.record_ttl : 0,
+    .replay_ids = REPLAY_CAPACITY,
+  };
+  char why[400];
+  if ((proxy->store = cd_store_create(root, &conf->store, &limits, why, sizeof why)) == NULL) {
+    cd_log(CD_LOG_ERROR, "state store: %s", why);
+    errno = 0;
     return -1;
+  }
+  proxy->keeps_ledger = limits.ledger_ttl > 0;
   if (conf->outbound_proxy)
     proxy->outbound_proxy = url_hdup(proxy->home, URL_STRING_MAKE(conf->outbound_proxy)->us_url);
 
@@ -490,11 +491,9 @@ void cd_proxy_stop(struct cd_proxy *proxy)
   if (proxy->conf)
     cd_conf_unref(proxy->conf);
   proxy->conf = NULL;
-  cd_reg_destroy(proxy->registrations);
-  proxy->registrations = NULL;
+  cd_store_destroy(proxy->store);
+  proxy->store = NULL;
   cd_keycount_destroy(proxy->calls_per_user);
   proxy->calls_per_user = NULL;
-  cd_ledger_destroy(proxy->ledger);
-  proxy->ledger = NULL;
   su_home_deinit(proxy->home);
 }

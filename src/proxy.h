@@ -15,8 +15,7 @@
 #include <sofia-sip/nta.h>
 #include "conf.h"
 #include "keycount.h"
-#include "ledger.h"
-#include "registrations.h"
+#include "store.h"
 
 struct cd_call;
 struct cd_relay;
@@ -34,9 +33,9 @@ struct cd_proxy {
   struct cd_relay *relays;       /* every live non-INVITE relay */
   size_t in_flight;              /* server transactions without a final answer yet */
   bool draining;                 /* SIGTERM seen: refuse new INVITEs */
-  struct cd_registrations *registrations; /* third-party REGISTER state (CFNL) */
+  struct cd_store *store;                 /* registrations (CFNL), ledger, replay cache: maybe shared */
+  bool keeps_ledger;                      /* diversions are recorded (an inquiry endpoint listens) */
   struct cd_keycount *calls_per_user;     /* calls in progress per served user (max_calls) */
-  struct cd_ledger *ledger;               /* diversions performed, for KMS inquiries; NULL without an inquiry endpoint */
   struct {
     unsigned long diversions[CD_SVC_COUNT];
     unsigned long limit_hits;
@@ -67,9 +66,6 @@ bool cd_proxy_is_own_url(const struct cd_proxy *proxy, url_t const *url);
  * (outbound_proxy when no Route is left), or NULL to let nta use the Route
  * set or the Request-URI. */
 url_string_t const *cd_proxy_prepare_forward(struct cd_proxy *proxy, msg_t *msg, sip_t *sip);
-
-/* Registration state of a served user (canonical key of its user URI). */
-enum cd_reg_status cd_proxy_registration(const struct cd_proxy *proxy, const char *key);
 
 /* Calls in progress for a served user (network-determined busy). */
 long cd_proxy_calls_of(const struct cd_proxy *proxy, const char *key);

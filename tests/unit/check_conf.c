@@ -237,6 +237,15 @@ START_TEST(good_server)
   ck_assert_int_eq(kms->key[0], 0x00);
   ck_assert_int_eq(kms->key[31], 0x1f);   /* the bytes the hex digits encode */
   ck_assert_ptr_null(cd_conf_kms(c, "kms.other"));
+  ck_assert_int_eq(c->store.backend, CD_STORE_REDIS);
+  ck_assert_str_eq(c->store.host, "::1");
+  ck_assert_int_eq(c->store.port, 6380);
+  ck_assert_ptr_null(c->store.socket);
+  ck_assert_str_eq(c->store.prefix, "as1:");
+  ck_assert_str_eq(c->store.password, "s3cret");
+  ck_assert_int_eq(c->store.database, 2);
+  ck_assert_int_eq(c->store.timeout_ms, 150);
+  ck_assert_int_eq(c->store.registration_retain, 7200);
   ck_assert_int_eq(c->no_reply_timer, 25);
   ck_assert_int_eq(c->max_diversions, 3);
   ck_assert_int_eq(c->log_level, CD_LOG_DEBUG);
@@ -428,6 +437,13 @@ START_TEST(minimal_defaults)
   ck_assert_uint_eq(c->n_limit_exempt, 0);
   ck_assert_int_eq(c->shutdown_grace, 32);
   ck_assert_int_eq(c->not_reachable_timer, 0);
+  /* No store group: the memory back end, and Redis defaults ready. */
+  ck_assert_int_eq(c->store.backend, CD_STORE_MEMORY);
+  ck_assert_str_eq(c->store.host, "127.0.0.1");
+  ck_assert_int_eq(c->store.port, 6379);
+  ck_assert_str_eq(c->store.prefix, "cdivas:");
+  ck_assert_ptr_null(c->store.password);
+  ck_assert_int_eq(c->store.timeout_ms, 200);
   ck_assert_uint_eq(c->n_subscribers, 0);
   ck_assert_ptr_null(cd_conf_find(c, key("sip:bob@ims.example.net")));
   cd_conf_unref(c);
@@ -686,6 +702,22 @@ START_TEST(inquiry_errors)
 }
 END_TEST
 
+START_TEST(store_errors)
+{
+  CHECK_ERRORS("store_errors.conf",
+               { NULL, 4, "unknown store backend 'memcached' (memory or redis)" },
+               { NULL, 5, "bad store address '127.0.0.1:99999': bad port" },
+               { NULL, 6, "timeout_ms must be between 10 and 5000, not 5" },
+               { NULL, 7, "prefix must not contain white space" },
+               { NULL, 8, "password must not be empty" },
+               { NULL, 9, "unknown setting 'colour' in store" });
+  CHECK_ERRORS("store_memory.conf",
+               { NULL, 4, "socket needs backend = \"redis\"" });
+  CHECK_ERRORS("store_addresses.conf",
+               { NULL, 3, "bad store address '::1:6379': write an IPv6 address as [address]:port" });
+}
+END_TEST
+
 START_TEST(out_of_range)
 {
   CHECK_ERRORS("range.conf",
@@ -852,6 +884,7 @@ int main(void)
   tcase_add_test(tc, no_reply_timers);
   tcase_add_test(tc, out_of_range);
   tcase_add_test(tc, inquiry_errors);
+  tcase_add_test(tc, store_errors);
   tcase_add_test(tc, include_of_a_directory);
   tcase_add_test(tc, timezone_name);
   tcase_add_test(tc, duplicate_identities);
