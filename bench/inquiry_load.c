@@ -3,7 +3,8 @@
  *
  * THREADS threads each keep one HTTP/1.1 connection and send signed
  * inquiries back to back for SECONDS seconds: every inquiry has its own
- * inquiry_id (the replay cache would refuse a repeat) and asks about one of
+ * inquiry_id, unique across processes too (the replay cache, maybe shared
+ * by two instances, would refuse a repeat) and asks about one of
  * CALLERS callers (a1..aN, as bench/caller_bench.xml places them) whose
  * call to bob was diverted to carol. Prints verdicts per second and how
  * many were permits.
@@ -88,10 +89,10 @@ static void *work(void *arg)
     long long ts = (long long)time(NULL);
     int caller = 1 + (int)((i * 7919 + (unsigned long)w->id * 104729) % (unsigned long)callers);
     int len = snprintf(body, sizeof body,
-                       "{\"inquiry_id\": \"load-%d-%lu\", \"timestamp\": %lld, \"kms\": \"%s\", "
+                       "{\"inquiry_id\": \"load-%d-%d-%lu\", \"timestamp\": %lld, \"kms\": \"%s\", "
                        "\"initiator\": \"sip:a%d@ims.example.net\", \"intended\": \"sip:bob@ims.example.net\", "
                        "\"requester\": \"sip:carol@ims.example.net\", \"as\": \"sip:cdivas.ims.example.net\"}",
-                       w->id, i, ts, kms_id, caller);
+                       (int)getpid(), w->id, i, ts, kms_id, caller);
     cd_auth_sign(key, ts, body, (size_t)len, sig);
     cd_auth_sig_base64(sig, sig64);
     int rlen = snprintf(req, sizeof req,

@@ -13,12 +13,17 @@ trap bench_cleanup EXIT
 
 bench_port() { "$FREEPORT" 1; }
 
-# bench_start_cdivas RULES: cdivas with bob's rule set RULES (cfu, cfnr, cfb)
-# and the target as outbound proxy; sets CDIVAS_PORT, TARGET_PORT, CDIVAS_PID.
+# bench_start_cdivas RULES: cdivas with bob's rule set RULES (cfu, cfnr, cfb,
+# cfu+cfnl) and the target as outbound proxy; sets CDIVAS_PORT, TARGET_PORT
+# (kept when SHARED_TARGET is set: a second instance, same target),
+# CDIVAS_PID. INQUIRY_CONF and STORE_CONF are added to the conf as given.
 bench_start_cdivas() {
-  CDIVAS_PORT=$(bench_port); TARGET_PORT=$(bench_port)
+  CDIVAS_PORT=$(bench_port)
+  [ -n "${SHARED_TARGET:-}" ] && [ -n "${TARGET_PORT:-}" ] || TARGET_PORT=$(bench_port)
   case "$1" in
     cfu)  rule='{ service = "cfu"; target = "sip:carol@ims.example.net"; }' ;;
+    cfu+cfnl) rule='{ service = "cfu"; target = "sip:carol@ims.example.net"; },
+                    { service = "cfnl"; target = "sip:carol@ims.example.net"; }' ;;
     cfb)  rule='{ service = "cfb"; target = "sip:carol@ims.example.net"; }' ;;
     none) rule='' ;;
     cfnr) rule="{ service = \"cfnr\"; target = \"sip:carol@ims.example.net\"; no_reply_timer = ${NO_REPLY:-5}; }" ;;
@@ -31,13 +36,30 @@ server = {
   log_level = "${LOG_LEVEL:-info}";
 };
 ${INQUIRY_CONF:-}
+${STORE_CONF:-}
 subscribers = ( { user = "sip:bob@ims.example.net"; rules = ( $rule ); } );
 CONF
-  "$CDIVAS" -F -f "$BENCH_WORK/cdivas.conf" >>"$BENCH_WORK/cdivas.log" 2>&1 &
+  local log=$BENCH_WORK/cdivas.$CDIVAS_PORT.log
+  "$CDIVAS" -F -f "$BENCH_WORK/cdivas.conf" >>"$log" 2>&1 &
   CDIVAS_PID=$!
   BENCH_PIDS="$BENCH_PIDS $CDIVAS_PID"
-  for _ in $(seq 1 50); do grep -qs "started as" "$BENCH_WORK/cdivas.log" && return 0; sleep 0.1; done
-  echo "cdivas did not start:"; cat "$BENCH_WORK/cdivas.log"; exit 2
+  for _ in $(seq 1 50); do grep -qs "started as" "$log" && return 0; sleep 0.1; done
+  echo "cdivas did not start:"; cat "$log"; exit 2
+}
+
+# bench_start_redis: a redis-server of our own on a free loopback port,
+# nothing saved; sets REDIS_PORT, REDIS_PID and STORE_CONF (for cdivas).
+bench_start_redis() {
+  REDIS_PORT=$(bench_port)
+  "${REDIS_SERVER:-redis-server}" --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
+    >"$BENCH_WORK/redis.log" 2>&1 &
+  REDIS_PID=$!
+  BENCH_PIDS="$BENCH_PIDS $REDIS_PID"
+  for _ in $(seq 1 50); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$REDIS_PORT") 2>/dev/null && break
+    sleep 0.1
+  done
+  STORE_CONF="store = { backend = \"redis\"; address = \"127.0.0.1:$REDIS_PORT\"; };"
 }
 
 sipp_common() { echo "-nostdin -i 127.0.0.1 -mi 127.0.0.1 -cp $(bench_port) -mp $(bench_port) -timeout_error"; }

@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 SMOKE=1 bash bench/compare.sh
 bash bench/memory.sh 500 250
 RATE=250 bash bench/inquiry.sh 500 2 2
+SMOKE=1 bash bench/cluster.sh
 echo "PASS: bench smoke"

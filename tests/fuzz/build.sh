@@ -59,7 +59,7 @@ base="-std=c11 -g -O1 -D_GNU_SOURCE -Wall -Wextra $san ${FUZZ_CFLAGS:-}"
 inc="-I$srcdir/src -I$srcdir/src/kms -I$fuzzdir"
 
 # Keep in step with libcdivascore_a_SOURCES and libmikey_a_SOURCES.
-core="identity history_info conf rules call_fsm registrations keycount ledger inquiry_auth inquiry"
+core="identity history_info conf rules call_fsm registrations keycount ledger ledger_wire inquiry_auth inquiry"
 mikey="mikey mikey_crypto mikey_ticket key_mgmt"
 
 echo "build.sh: $cc, sources from $srcdir, targets into $out"
@@ -75,7 +75,7 @@ rm -f "$out/obj/libcore.a" "$out/obj/libmikey.a"
 ar rcs "$out/obj/libcore.a" "$out"/obj/core/*.o
 ar rcs "$out/obj/libmikey.a" "$out"/obj/mikey/*.o
 
-targets="fuzz_history_info fuzz_identity fuzz_conf fuzz_inquiry fuzz_mikey"
+targets="fuzz_history_info fuzz_identity fuzz_conf fuzz_inquiry fuzz_mikey fuzz_ledger_wire"
 for t in $targets; do
   # shellcheck disable=SC2086
   "$cc" $base -Werror -fsanitize=fuzzer $inc $pkg_cflags "$fuzzdir/$t.c" \
