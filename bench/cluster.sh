@@ -5,9 +5,9 @@
 # the machine's cores (the S-CSCF's load split over both: two SIPp
 # callers, each at half the rate, one target).
 #
-# Every call asks the store: bob's rules are cfu then cfnl (the cfnl rule
-# makes cdivas look up bob's registration), and the inquiry endpoint is on
-# (each diversion is written to the ledger). CPU per call counts cdivas
+# Every call asks the store: bob's rules are cfnl then cfu (cdivas looks
+# up bob's registration, finds nothing, and cfu applies), and the inquiry
+# endpoint is on (each diversion is written to the ledger). CPU per call counts cdivas
 # and redis-server.
 #
 #   bench/cluster.sh                 full run (about 15 minutes)
@@ -98,7 +98,7 @@ start_instance() {
   http=$(bench_port)
   INQUIRY_CONF="inquiry = { listen = \"http://127.0.0.1:$http\"; record_ttl = 3600; max_records = 2000000;
     kms = ( { id = \"kms.bench\"; key = \"$KEY\"; } ); };"
-  bench_start_cdivas cfu+cfnl
+  bench_start_cdivas cfnl+cfu
   PIDS="$PIDS $CDIVAS_PID"; PORTS="$PORTS $CDIVAS_PORT"; HTTP_PORTS="$HTTP_PORTS $http"
 }
 

@@ -14,7 +14,7 @@ trap bench_cleanup EXIT
 bench_port() { "$FREEPORT" 1; }
 
 # bench_start_cdivas RULES: cdivas with bob's rule set RULES (cfu, cfnr, cfb,
-# cfu+cfnl) and the target as outbound proxy; sets CDIVAS_PORT, TARGET_PORT
+# cfnl+cfu) and the target as outbound proxy; sets CDIVAS_PORT, TARGET_PORT
 # (kept when SHARED_TARGET is set: a second instance, same target),
 # CDIVAS_PID. INQUIRY_CONF and STORE_CONF are added to the conf as given.
 bench_start_cdivas() {
@@ -22,8 +22,8 @@ bench_start_cdivas() {
   [ -n "${SHARED_TARGET:-}" ] && [ -n "${TARGET_PORT:-}" ] || TARGET_PORT=$(bench_port)
   case "$1" in
     cfu)  rule='{ service = "cfu"; target = "sip:carol@ims.example.net"; }' ;;
-    cfu+cfnl) rule='{ service = "cfu"; target = "sip:carol@ims.example.net"; },
-                    { service = "cfnl"; target = "sip:carol@ims.example.net"; }' ;;
+    cfnl+cfu) rule='{ service = "cfnl"; target = "sip:carol@ims.example.net"; },
+                    { service = "cfu"; target = "sip:carol@ims.example.net"; }' ;;
     cfb)  rule='{ service = "cfb"; target = "sip:carol@ims.example.net"; }' ;;
     none) rule='' ;;
     cfnr) rule="{ service = \"cfnr\"; target = \"sip:carol@ims.example.net\"; no_reply_timer = ${NO_REPLY:-5}; }" ;;

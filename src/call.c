@@ -617,10 +617,12 @@ static int call_serve(struct cd_call *call, const struct cd_subscriber *sub,
     }
   }
   /* The S-CSCF's word (P-Served-User regstate) comes first; the store is
-   * asked only when a CFNL rule could use its answer. */
+   * asked only when its answer could change what happens: a CFNL rule
+   * that comes before the rule that applies anyway (CFU, or CFB when busy). */
   if (initial && call->psu_regstate != CD_REGSTATE_UNKNOWN)
     return call_serve_decided(call, call->psu_regstate == CD_REGSTATE_UNREG);
-  if (call->rules[CD_SVC_CFNL] == NULL)
+  const struct cd_rule *anyway = first_immediate_rule(call, sub, false, call->serve_busy);
+  if (call->rules[CD_SVC_CFNL] == NULL || (anyway && anyway < call->rules[CD_SVC_CFNL]))
     return call_serve_decided(call, false);
 
   call->asking_store = true;

@@ -280,7 +280,7 @@ static struct cd_http_reply metrics(struct cd_inquiry_service *h)
   text_add(&t, "# HELP cdivas_store_errors_total Store queries answered unavailable (calls went on, inquiries were denied).\n"
                "# TYPE cdivas_store_errors_total counter\n"
                "cdivas_store_errors_total %lu\n", st.errors);
-  text_add(&t, "# HELP cdivas_store_lost_records_total Diversion records the store could not take.\n"
+  text_add(&t, "# HELP cdivas_store_lost_records_total Writes the store could not take (diversion records, registrations).\n"
                "# TYPE cdivas_store_lost_records_total counter\n"
                "cdivas_store_lost_records_total %lu\n", st.lost_records);
   text_add(&t, "# HELP cdivas_store_reconnects_total Connections to the store re-established.\n"
@@ -350,6 +350,7 @@ void cd_inquiry_service_destroy(struct cd_inquiry_service *h)
     struct pending_inquiry *p = h->pending;
     h->pending = p->next;
     cd_store_cancel(p->query);
+    cd_http_respond(p->req, cd_http_json_error(503, "Service Unavailable", "shutting down"));
     cd_conf_unref(p->conf);
     free(p);
   }

@@ -253,7 +253,8 @@ static int answer_register(struct cd_proxy *proxy, nta_incoming_t *irq, sip_t co
     to && cd_identity_key(to, key, NULL) == 0 ? cd_conf_find(proxy->conf, key) : NULL;
   if (sub) {
     if (cd_store_reg_update(proxy->store, sub->key, (long)expires) < 0)
-      cd_log(CD_LOG_WARNING, "registration table full: %s stays unknown", sub->user);
+      cd_log(CD_LOG_WARNING, "registration of %s not stored (table full or store unavailable)",
+             sub->user);
     else
       cd_log(CD_LOG_DEBUG, "third-party REGISTER: %s %s", sub->user,
              expires ? "logged in" : "logged out");

@@ -61,7 +61,8 @@ void cd_store_destroy(struct cd_store *store);
 
 /* A third-party REGISTER for `key` (a canonical identity key) with
  * `expires` seconds (0: deregistration). Returns 0, or -1 when the memory
- * table is full (the user then stays unknown) or the key is unusable. */
+ * table is full (the user then stays unknown), the key is unusable, or
+ * the write cannot go out to Redis (counted as lost). */
 int cd_store_reg_update(struct cd_store *store, const char *key, long expires);
 
 typedef void (*cd_store_reg_cb)(void *arg, enum cd_reg_status status, bool available);
@@ -105,7 +106,7 @@ struct cd_store_stats {
   const char *backend;         /* "memory" or "redis" */
   bool up;                     /* redis: connected and answering */
   unsigned long errors;        /* queries answered "unavailable" */
-  unsigned long lost_records;  /* ledger records the store could not take */
+  unsigned long lost_records;  /* writes the store could not take: diversion records, registrations */
   unsigned long reconnects;    /* redis: connections re-established */
   size_t ledger_records;       /* memory: records held (redis: not known, 0) */
   size_t ledger_evictions;     /* memory: records dropped because the ledger was full */

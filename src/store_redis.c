@@ -23,6 +23,8 @@
 #include <hiredis/hiredis.h>
 #include <openssl/sha.h>
 #include <limits.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +71,7 @@ struct redis_store {
   bool was_up;                    /* it answered once: a later answer is a reconnection */
   bool outage_logged;             /* the current outage has been logged */
   bool timer_armed;
+  int in_callback;                /* inside a hiredis reply callback */
   long long armed_for_ms;         /* when the armed timer fires */
   int wait_index;                 /* su_root registration, 0 when none */
   int wait_events;
@@ -110,7 +113,9 @@ static int on_socket(su_root_magic_t *magic, su_wait_t *w, su_wakeup_arg_t *arg)
 
 static void set_events(struct redis_store *r, int events)
 {
-  if (r->ac == NULL)
+  /* hiredis asks for write and read interest on every command and every
+   * read: only a change is worth a system call. */
+  if (r->ac == NULL || (r->wait_index != 0 && events == r->wait_events))
     return;
   if (r->wait_index == 0) {
     su_wait_t wait[1];
@@ -219,6 +224,20 @@ static void answer(struct redis_query *q, redisReply *reply)
       r->stats.lost_records++;
     break;
   case Q_PING:
+    /* Only a PONG says the connection is usable: an -ERR (NOAUTH,
+     * LOADING) is not. */
+    if (ok && reply->type == REDIS_REPLY_STATUS && !r->up && !r->destroying) {
+      r->up = true;
+      r->outage_logged = false;
+      if (r->was_up) {
+        r->stats.reconnects++;
+        cd_log(CD_LOG_NOTICE, "store: connected to Redis again");
+      }
+      r->was_up = true;
+    } else if (reply && reply->type == REDIS_REPLY_ERROR && !r->outage_logged) {
+      cd_log(CD_LOG_WARNING, "store: Redis answers PING with %s", reply->str);
+      r->outage_logged = true;
+    }
     break;
   }
 }
@@ -284,17 +303,10 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
     r->outstanding--;
   if (reply)
     r->last_reply_ms = now_ms();
-  if (reply && !r->up && !r->destroying) {
-    r->up = true;
-    r->outage_logged = false;
-    if (r->was_up) {
-      r->stats.reconnects++;
-      cd_log(CD_LOG_NOTICE, "store: connected to Redis again");
-    }
-    r->was_up = true;
-  }
   if (q) {
+    r->in_callback++;
     answer(q, reply);
+    r->in_callback--;
     free(q);
   }
 }
@@ -333,6 +345,17 @@ static int send_command(struct redis_store *r, struct redis_query *q, const char
   }
   arm_deadline(r);
   return 0;
+}
+
+/* Writes what is queued now rather than on the next turn of the loop: a
+ * record another instance may be asked about goes out before the SIP
+ * message that could lead to the question. Not from inside a hiredis
+ * callback: a failed write there would free the context under hiredis's
+ * feet (the loop writes it a moment later instead). */
+static void flush(struct redis_store *r)
+{
+  if (r->ac && r->up && r->in_callback == 0)
+    redisAsyncHandleWrite(r->ac);
 }
 
 static struct redis_query *query_new(enum query_kind kind, void *arg)
@@ -398,6 +421,10 @@ static void store_connect(struct redis_store *r)
     schedule_reconnect(r);
     return;
   }
+  /* r->ac first: setting the connect callback already asks for write
+   * interest. */
+  r->ac = ac;
+  r->outstanding = 0;
   ac->ev.data = r;
   ac->ev.addRead = ev_add_read;
   ac->ev.delRead = ev_del_read;
@@ -406,8 +433,6 @@ static void store_connect(struct redis_store *r)
   ac->ev.cleanup = ev_cleanup;
   redisAsyncSetConnectCallback(ac, on_connect);
   redisAsyncSetDisconnectCallback(ac, on_disconnect);
-  r->ac = ac;
-  r->outstanding = 0;
   if (r->conf.password)
     send_command(r, NULL, "AUTH %s", r->conf.password);
   if (r->conf.database)
@@ -477,7 +502,14 @@ static int redis_reg_update(struct cd_store *store, const char *key, long expire
     return -1;
   long long expiry = expires > 0 ? (long long)time(NULL) + expires : 0;
   long long ttl = (long long)expires + r->conf.registration_retain;
-  send_command(r, NULL, "SET %sreg:%s %lld EX %lld", r->conf.prefix, key, expiry, ttl);
+  struct redis_query *q = query_new(Q_WRITE, NULL);
+  if (q == NULL) {
+    r->stats.lost_records++;
+    return -1;
+  }
+  if (send_command(r, q, "SET %sreg:%s %lld EX %lld", r->conf.prefix, key, expiry, ttl) < 0)
+    return -1;
+  flush(r);
   return 0;
 }
 
@@ -515,6 +547,7 @@ static void redis_ledger_add(struct cd_store *store, const struct cd_ledger_reco
   send_command(r, NULL, "EXPIRE %sledger:%s %ld", r->conf.prefix, rec->caller,
                r->limits.ledger_ttl);
   free(line);
+  flush(r);
 }
 
 static struct cd_store_query *redis_ledger_fetch(struct cd_store *store, const char *caller,
@@ -605,6 +638,21 @@ struct cd_store *cd_store_redis_create(su_root_t *root, const struct cd_store_co
 {
   if (check_reachable(conf, err, errlen) < 0)
     return NULL;
+  /* Reconnecting must never wait for DNS inside the event loop: the name
+   * is resolved here, once, and later connections use the address. */
+  char numeric[NI_MAXHOST] = "";
+  if (conf->socket == NULL) {
+    struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+    if (getaddrinfo(conf->host, NULL, &hints, &ai) != 0 || ai == NULL ||
+        getnameinfo(ai->ai_addr, ai->ai_addrlen, numeric, sizeof numeric, NULL, 0,
+                    NI_NUMERICHOST) != 0) {
+      if (ai)
+        freeaddrinfo(ai);
+      snprintf(err, errlen, "cannot resolve the Redis host %s", conf->host);
+      return NULL;
+    }
+    freeaddrinfo(ai);
+  }
   struct redis_store *r = calloc(1, sizeof *r);
   if (r == NULL) {
     snprintf(err, errlen, "out of memory");
@@ -614,7 +662,7 @@ struct cd_store *cd_store_redis_create(su_root_t *root, const struct cd_store_co
   r->base.ops = &redis_ops;
   r->root = root;
   r->conf = *conf;
-  r->conf.host = dup_or_null(conf->host ? conf->host : "127.0.0.1", &oom);
+  r->conf.host = dup_or_null(numeric[0] ? numeric : "127.0.0.1", &oom);
   r->conf.socket = dup_or_null(conf->socket, &oom);
   r->conf.password = dup_or_null(conf->password, &oom);
   r->conf.prefix = dup_or_null(conf->prefix ? conf->prefix : "cdivas:", &oom);

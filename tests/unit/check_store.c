@@ -430,10 +430,12 @@ START_TEST(lost_and_found_again) {
   struct chain_question q = chain(s, ALICE, BOB, CAROL, "");
   ck_assert(!q.had_view);
   divert(s, ALICE, BOB, CAROL, "lost-call", "", (long)time(NULL));
+  /* A REGISTER that cannot be stored says so (and is counted). */
+  ck_assert_int_eq(cd_store_reg_update(s, BOB, 3600), -1);
   cd_store_stats(s, &st);
   ck_assert(!st.up);
   ck_assert_uint_ge(st.errors, 3);
-  ck_assert_uint_eq(st.lost_records, 1);
+  ck_assert_uint_eq(st.lost_records, 2);
 
   pid = start_redis(port);
   for (int i = 0; i < 400 && (cd_store_stats(s, &st), !st.up); i++)
