@@ -62,7 +62,8 @@ bench_start_redis() {
   STORE_CONF="store = { backend = \"redis\"; address = \"127.0.0.1:$REDIS_PORT\"; };"
 }
 
-sipp_common() { echo "-nostdin -i 127.0.0.1 -mi 127.0.0.1 -cp $(bench_port) -mp $(bench_port) -timeout_error"; }
+# Large socket buffers: a burst waits in the kernel instead of being lost.
+sipp_common() { echo "-nostdin -i 127.0.0.1 -mi 127.0.0.1 -cp $(bench_port) -mp $(bench_port) -timeout_error -buff_size 8388608"; }
 
 # bench_target NAME ARGS...: a SIPp UAS on TARGET_PORT, in the background.
 bench_target() {

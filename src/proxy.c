@@ -6,7 +6,9 @@
  * ACKed. Every request that matches no transaction reaches the default
  * leg's callback below.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -396,6 +398,39 @@ static size_t plan_bindings(su_home_t *home, const struct cd_conf *conf, struct 
   return n;
 }
 
+/* A burst (a moment without CPU, a retransmission storm) must wait in the
+ * kernel, not be dropped: a lost answer costs a retransmission at best and
+ * a call at worst. Sofia-SIP leaves the system default (about 208 KiB) and
+ * has no tag for it, so the SIP UDP sockets - the only IP datagram sockets
+ * cdivas has - are found among the open descriptors. As root,
+ * SO_RCVBUFFORCE may pass net.core.rmem_max. */
+#define UDP_BUFFER_BYTES (8 * 1024 * 1024)
+static void enlarge_udp_buffers(void)
+{
+  DIR *dir = opendir("/proc/self/fd");
+  if (dir == NULL)
+    return;
+  for (struct dirent *e; (e = readdir(dir)) != NULL;) {
+    int fd = atoi(e->d_name), type = 0, domain = 0, size = UDP_BUFFER_BYTES;
+    socklen_t len = sizeof type;
+    if (fd < 0 || fd == dirfd(dir) || e->d_name[0] == '.' ||
+        getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_DGRAM)
+      continue;
+    len = sizeof domain;
+    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ||
+        (domain != AF_INET && domain != AF_INET6))
+      continue;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0)
+      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) < 0)
+      setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    len = sizeof size;
+    if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, &len) == 0)
+      cd_log(CD_LOG_DEBUG, "UDP socket %d: receive buffer %d bytes", fd, size);
+  }
+  closedir(dir);
+}
+
 int cd_proxy_start(struct cd_proxy *proxy, su_root_t *root, struct cd_conf *conf)
 {
   su_home_init(proxy->home);
@@ -453,6 +488,7 @@ int cd_proxy_start(struct cd_proxy *proxy, su_root_t *root, struct cd_conf *conf
   }
   for (size_t i = 0; i < n; i++)
     cd_log(CD_LOG_NOTICE, "listening on %s", specs[i].uri);
+  enlarge_udp_buffers();
 
   proxy->default_leg = nta_leg_tcreate(proxy->agent, default_leg_request,
                                        (nta_leg_magic_t *)proxy,
