@@ -408,14 +408,23 @@ START_TEST(refuses_to_start_without_redis) {
 }
 END_TEST
 
-START_TEST(lost_and_found_again) {
-  int port = free_port();
-  pid_t pid = start_redis(port);
-  struct cd_store_conf c = redis_conf(port, "lost:");
+/* A store on a redis-server of its own (to kill or stop), on *port. */
+static struct cd_store *private_redis(const char *prefix, int *port, pid_t *pid)
+{
+  *port = free_port();
+  *pid = start_redis(*port);
+  struct cd_store_conf c = redis_conf(*port, prefix);
   struct cd_store_limits l = limits(300);
   char err[300];
   struct cd_store *s = cd_store_redis_create(root, &c, &l, err, sizeof err);
   ck_assert_msg(s != NULL, "%s", err);
+  return s;
+}
+
+START_TEST(lost_and_found_again) {
+  int port;
+  pid_t pid;
+  struct cd_store *s = private_redis("lost:", &port, &pid);
   ck_assert_int_eq(reg_status(s, BOB).status, CD_REG_UNKNOWN);
   struct cd_store_stats st;
   cd_store_stats(s, &st);
@@ -454,13 +463,9 @@ START_TEST(lost_and_found_again) {
 END_TEST
 
 START_TEST(a_stopped_server_is_answered_by_the_timeout) {
-  int port = free_port();
-  pid_t pid = start_redis(port);
-  struct cd_store_conf c = redis_conf(port, "stopped:");
-  struct cd_store_limits l = limits(300);
-  char err[300];
-  struct cd_store *s = cd_store_redis_create(root, &c, &l, err, sizeof err);
-  ck_assert_msg(s != NULL, "%s", err);
+  int port;
+  pid_t pid;
+  struct cd_store *s = private_redis("stopped:", &port, &pid);
   ck_assert(reg_status(s, BOB).available);
   kill(pid, SIGSTOP);
   struct timespec t0, t1;
