@@ -25,8 +25,9 @@
 #include "proxy.h"
 #include "store.h"
 
-/* An authenticated inquiry waiting for the state store: first its
- * replay claim, then the caller's diversions. */
+/* An authenticated inquiry waiting for the state store: its replay claim
+ * and the caller's diversions, asked for together (one round trip to
+ * Redis: the two commands are pipelined, and answered in order). */
 struct pending_inquiry {
   struct pending_inquiry *next, **prev;
   struct cd_inquiry_service *h;
@@ -34,7 +35,10 @@ struct pending_inquiry {
   struct cd_conf *conf;              /* the snapshot the inquiry started with */
   struct cd_inquiry q;
   char kms_id[CD_AUTH_KMS_ID_MAX];
-  struct cd_store_query *query;      /* the store query in flight, if any */
+  struct cd_store_query *claim_query, *fetch_query;  /* in flight, if any */
+  bool claimed, fetched;             /* their answers came: */
+  int seen;                          /* the claim's (store.h) */
+  bool permit, store_down;           /* the verdict over the fetched ledger */
   bool in_handler;                   /* answered while the handler still runs: */
   bool done;
   struct cd_http_reply reply;        /* ... then the handler returns this */
@@ -93,51 +97,54 @@ static void pending_finish(struct pending_inquiry *p, struct cd_http_reply reply
   free(p);
 }
 
-static void on_ledger(void *arg, const struct cd_ledger *view)
+/* Both answers are in: the replay claim decides first. */
+static void inquiry_decide(struct pending_inquiry *p)
 {
-  struct pending_inquiry *p = arg;
+  if (!p->claimed || !p->fetched)
+    return;
   struct cd_inquiry_service *h = p->h;
-  p->query = NULL;
-  /* No answer from the store: fail closed. */
-  bool permit = view && cd_inquiry_permits(&p->q, p->conf, view, (long)time(NULL));
+  if (p->seen == 1 || p->seen == -1) {
+    h->stats.auth_failures++;
+    pending_finish(p, cd_http_json_error(401, "Unauthorized", p->seen == 1 ? "inquiry_id already used"
+                                                                          : "too many inquiries"));
+    return;
+  }
+  /* The store could not tell (claim or ledger): fail closed, a deny. */
+  bool unavailable = p->seen != 0 || p->store_down;
+  bool permit = !unavailable && p->permit;
   if (permit)
     h->stats.permit++;
   else
     h->stats.deny++;
   cd_log(CD_LOG_INFO, "inquiry %s from kms %s: %s%s", p->q.inquiry_id, p->kms_id,
-         permit ? "permit" : "deny", view ? "" : " (state store unavailable)");
+         permit ? "permit" : "deny", unavailable ? " (state store unavailable)" : "");
   struct cd_http_reply r = { 200, "OK", "application/json",
                              cd_inquiry_verdict_json(p->q.inquiry_id, permit), 0, NULL };
   pending_finish(p, r);
 }
 
+static void on_ledger(void *arg, const struct cd_ledger *view)
+{
+  struct pending_inquiry *p = arg;
+  p->fetch_query = NULL;
+  p->fetched = true;
+  /* The view lives only during this call: the verdict is reached now. */
+  p->store_down = view == NULL;
+  p->permit = view && cd_inquiry_permits(&p->q, p->conf, view, (long)time(NULL));
+  inquiry_decide(p);
+}
+
 static void on_claim(void *arg, int seen)
 {
   struct pending_inquiry *p = arg;
-  p->query = NULL;
-  if (seen > 0) {
-    p->h->stats.auth_failures++;
-    pending_finish(p, cd_http_json_error(401, "Unauthorized", "inquiry_id already used"));
-    return;
-  }
-  if (seen == -1) {
-    p->h->stats.auth_failures++;
-    pending_finish(p, cd_http_json_error(401, "Unauthorized", "too many inquiries"));
-    return;
-  }
-  if (seen < 0) {
-    on_ledger(p, NULL);   /* the store cannot tell: fail closed, a deny */
-    return;
-  }
-  char caller[CD_IDENTITY_KEY_MAX];
-  cd_inquiry_canonical(p->conf, p->q.initiator, caller);
-  /* p may be gone when this returns NULL (answered at once). */
-  struct cd_store_query *query = cd_store_ledger_fetch(p->h->proxy->store, caller, on_ledger, p);
-  if (query)
-    p->query = query;
+  p->claim_query = NULL;
+  p->claimed = true;
+  p->seen = seen;
+  inquiry_decide(p);
 }
 
-/* The replay claim, then the verdict, from the state store. */
+/* The replay claim and the verdict, from the state store. While
+ * in_handler is set nothing frees p: the memory store answers at once. */
 static struct cd_http_reply inquiry_consult_store(struct cd_inquiry_service *h,
                                                   struct cd_http_request *req,
                                                   const struct cd_inquiry *q, const char *kms_id)
@@ -159,7 +166,12 @@ static struct cd_http_reply inquiry_consult_store(struct cd_inquiry_service *h,
   struct cd_store_query *query = cd_store_replay_claim(h->proxy->store, kms_id, q->inquiry_id,
                                                        on_claim, p);
   if (query)
-    p->query = query;
+    p->claim_query = query;
+  char caller[CD_IDENTITY_KEY_MAX];
+  cd_inquiry_canonical(p->conf, q->initiator, caller);
+  query = cd_store_ledger_fetch(h->proxy->store, caller, on_ledger, p);
+  if (query)
+    p->fetch_query = query;
   p->in_handler = false;
   if (!p->done) {
     struct cd_http_reply later = { 0, NULL, NULL, NULL, 0, NULL };
@@ -349,7 +361,8 @@ void cd_inquiry_service_destroy(struct cd_inquiry_service *h)
   while (h->pending) {
     struct pending_inquiry *p = h->pending;
     h->pending = p->next;
-    cd_store_cancel(p->query);
+    cd_store_cancel(p->claim_query);
+    cd_store_cancel(p->fetch_query);
     cd_http_respond(p->req, cd_http_json_error(503, "Service Unavailable", "shutting down"));
     cd_conf_unref(p->conf);
     free(p);
