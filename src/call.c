@@ -11,7 +11,9 @@
  * Every branch is built from a msg_copy() of the received INVITE, so it
  * starts from the request exactly as it came in. After relaying a 2xx the
  * call lingers for 64*T1 so that further 2xx still reach the caller; any
- * other final answer ends it at once.
+ * other final answer ends it at once. While it lingers it keeps the branch
+ * (the client transaction that receives those 2xx) but not the server
+ * transaction: see call_release_irq().
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,9 @@
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_util.h>
 #include <sofia-sip/su_alloc.h>
+#include <sofia-sip/nta_stateless.h>
+#include <sofia-sip/nta_tport.h>
+#include <sofia-sip/tport.h>
 #include "call.h"
 #include "call_fsm.h"
 #include "history_info.h"
@@ -41,7 +46,8 @@ struct cd_call {
   struct cd_call *next, **prev;
   struct cd_proxy *proxy;
   struct cd_conf *conf;               /* the snapshot this call started with */
-  nta_incoming_t *irq;
+  nta_incoming_t *irq;                /* NULL once released after the 2xx */
+  tport_t *tport;                     /* the caller's transport, kept with the irq released */
   msg_t *request;                     /* the INVITE as received */
   su_home_t *home;                    /* the request's home: strings that live as long as the call */
   nta_outgoing_t *branch;             /* the client transaction being tried */
@@ -81,6 +87,8 @@ static void call_mark_answered(struct cd_call *call)
 
 static void call_reply(struct cd_call *call, int status, const char *phrase)
 {
+  if (call->irq == NULL)
+    return;   /* released after the 2xx: nothing more goes upstream on it */
   nta_incoming_treply(call->irq, status, phrase, TAG_END());
   if (status >= 200)
     call_mark_answered(call);
@@ -89,6 +97,15 @@ static void call_reply(struct cd_call *call, int status, const char *phrase)
 static void call_relay(struct cd_call *call, nta_outgoing_t *orq, int status)
 {
   msg_t *response = nta_outgoing_getresponse(orq);
+  if (call->irq == NULL) {
+    /* A further 2xx while the call lingers (the state machine relays
+     * nothing else then): forwarded statelessly on the caller's transport,
+     * as RFC 3261 16.7 has a proxy do without a server transaction.
+     * nta_msg_tsend() takes our Via off itself. */
+    if (nta_msg_tsend(call->proxy->agent, response, NULL, NTATAG_TPORT(call->tport), TAG_END()) < 0)
+      cd_log(CD_LOG_WARNING, "call-id=%s: could not relay a further %d upstream", call->call_id, status);
+    return;
+  }
   sip_via_remove(response, sip_object(response));
   if (nta_incoming_mreply(call->irq, response) < 0) {
     cd_log(CD_LOG_WARNING, "call-id=%s: could not relay %d upstream", call->call_id, status);
@@ -97,6 +114,24 @@ static void call_relay(struct cd_call *call, nta_outgoing_t *orq, int status)
   }
   if (status >= 200)
     call_mark_answered(call);
+}
+
+/* Once a 2xx went upstream the server transaction has nothing left to do
+ * for the call: nta keeps a destroyed one for T4 to absorb retransmitted
+ * INVITEs (answering them with the 2xx), then frees it. Keeping it for the
+ * whole linger instead put it, after those T4, in nta's queue of
+ * terminated transactions, which nta walks from end to end on every tick
+ * of its timer looking for destroyed ones: with 30,000 calls lingering at
+ * 1,000 calls/s that walk was most of cdivas's CPU (doc/performance.md).
+ * Further 2xx are then forwarded statelessly (call_relay). */
+static void call_release_irq(struct cd_call *call)
+{
+  if (call->irq == NULL)
+    return;
+  call->tport = nta_incoming_transport(call->proxy->agent, call->irq, NULL);
+  nta_incoming_bind(call->irq, NULL, NULL);
+  nta_incoming_destroy(call->irq);
+  call->irq = NULL;
 }
 
 /* ---------------------------------------------------------------- timers */
@@ -220,9 +255,11 @@ static void call_feed(struct cd_call *call, const struct cd_fsm_event *ev,
 
   if (call->answered && call->fsm.state != CD_FSM_ANSWERED && call->branch == NULL) {
     call_destroy(call);
-  } else if (call->fsm.state == CD_FSM_ANSWERED && call->linger == NULL &&
-             timer_start(call, &call->linger, CALL_LINGER_MS, call_linger_expired) < 0) {
-    call_destroy(call);
+  } else if (call->fsm.state == CD_FSM_ANSWERED && call->linger == NULL) {
+    if (timer_start(call, &call->linger, CALL_LINGER_MS, call_linger_expired) < 0)
+      call_destroy(call);
+    else
+      call_release_irq(call);
   }
 }
 
@@ -700,11 +737,15 @@ static void call_destroy(struct cd_call *call)
   call_end_branch(call);
   if (call->counted_key)
     cd_proxy_count_call(call->proxy, call->counted_key, -1);
-  /* Unbind first: destroying the irq must not call us back. */
-  nta_incoming_bind(call->irq, NULL, NULL);
-  if (!call->answered)
-    call_reply(call, SIP_500_INTERNAL_SERVER_ERROR);
-  nta_incoming_destroy(call->irq);
+  if (call->irq) {
+    /* Unbind first: destroying the irq must not call us back. */
+    nta_incoming_bind(call->irq, NULL, NULL);
+    if (!call->answered)
+      call_reply(call, SIP_500_INTERNAL_SERVER_ERROR);
+    nta_incoming_destroy(call->irq);
+  }
+  if (call->tport)
+    tport_unref(call->tport);
   msg_destroy(call->request);
   cd_hi_free(&call->chain);
   cd_conf_unref(call->conf);
