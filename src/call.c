@@ -394,18 +394,16 @@ static bool target_exempt(const struct cd_conf *conf, const char *target_key)
 }
 
 /* The diversion limit and loop check (TS 24.604): no diversion once the
- * chain holds max_diversions, nor towards a user already in the chain. */
-static const char *diversion_refused(const struct cd_call *call, const char *target)
+ * chain holds max_diversions, nor towards a user already in the chain.
+ * `target_key` is the target's canonical key. */
+static const char *diversion_refused(const struct cd_call *call, const char *target_key)
 {
-  char target_key[CD_IDENTITY_KEY_MAX];
-  if (!key_of(target, target_key))
-    return "Diversion Target Invalid";
   if (target_exempt(call->conf, target_key))
     return NULL;
   if (cd_hi_diversions(&call->chain) >= (size_t)call->conf->max_diversions)
     return "Diversion Limit Reached";
   if ((call->served && sub_has_key(call->served, target_key)) ||
-      cd_hi_contains(&call->chain, uri_has_key, target_key))
+      cd_hi_contains(&call->chain, uri_has_key, (void *)target_key))
     return "Diversion Loop Detected";
   return NULL;
 }
@@ -465,16 +463,17 @@ static void notify_served_user(struct cd_call *call, enum cd_service service, in
 }
 
 /* The ledger entry the KMS inquiry will be answered from. Identities are
- * stored as the keys cd_inquiry_canonical() gives, so aliases match. */
+ * stored as the keys cd_inquiry_canonical() gives, so aliases match.
+ * `key` is the target's identity key (NULL: the target is no identity). */
 static void call_record_diversion(struct cd_call *call, enum cd_service service, int cause,
-                                  const char *target, const char *hi_index)
+                                  const char *key, const char *hi_index)
 {
   struct cd_ledger *ledger = call->proxy->ledger;
   char caller[CD_IDENTITY_KEY_MAX], target_key[CD_IDENTITY_KEY_MAX];
-  if (ledger == NULL || call->caller_key[0] == '\0' || !key_of(target, target_key))
+  if (ledger == NULL || call->caller_key[0] == '\0' || key == NULL)
     return;
   cd_inquiry_canonical(call->conf, call->caller_key, caller);
-  cd_inquiry_canonical(call->conf, target_key, target_key);
+  cd_inquiry_canonical(call->conf, key, target_key);
   struct cd_ledger_record rec = {
     .caller = caller, .served = call->served->key, .target = target_key,
     .service = service, .cause = cause, .when = (long)time(NULL),
@@ -492,7 +491,11 @@ static int call_divert(struct cd_call *call, enum cd_service service, int cause,
 {
   const struct cd_rule *rule = call->rules[service];
   const char *target = deflect_to ? deflect_to : rule->target;
-  const char *refusal = diversion_refused(call, target);
+  /* The target's key, worked out once for the checks, the ledger and the
+   * next served user. */
+  char target_key[CD_IDENTITY_KEY_MAX];
+  bool target_valid = key_of(target, target_key);
+  const char *refusal = target_valid ? diversion_refused(call, target_key) : "Diversion Target Invalid";
   bool to_limit_destination = false;
   if (refusal) {
     cd_proxy_count_limit_hit(call->proxy);
@@ -504,6 +507,7 @@ static int call_divert(struct cd_call *call, enum cd_service service, int cause,
     }
     target = call->conf->limit_destination;
     to_limit_destination = true;
+    target_valid = key_of(target, target_key);
   }
 
   char reason[96] = "";
@@ -529,7 +533,7 @@ static int call_divert(struct cd_call *call, enum cd_service service, int cause,
       served_pos = i;
 
   cd_proxy_count_diversion(call->proxy, service);
-  call_record_diversion(call, service, cause, target, target_entry->index);
+  call_record_diversion(call, service, cause, target_valid ? target_key : NULL, target_entry->index);
   cd_log(CD_LOG_INFO, "diversion call-id=%s served=%s service=%s cause=%d target=%s",
          call->call_id, call->served->user, cd_service_name(service), cause, target);
 
@@ -547,8 +551,7 @@ static int call_divert(struct cd_call *call, enum cd_service service, int cause,
 
   char hi_index[CD_HI_INDEX_MAX];
   snprintf(hi_index, sizeof hi_index, "%s", target_entry->index);
-  char target_key[CD_IDENTITY_KEY_MAX];
-  const struct cd_subscriber *next = !to_limit_destination && key_of(target, target_key)
+  const struct cd_subscriber *next = !to_limit_destination && target_valid
                                        ? cd_conf_find(call->conf, target_key) : NULL;
   if (next && next->n_rules > 0)
     return call_serve(call, next, su_strdup(call->home, target), false);
