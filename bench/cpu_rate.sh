@@ -7,7 +7,7 @@
 #
 #   bench/cpu_rate.sh [RATE [SECONDS [SERVICE]]]     defaults: 1000 60 cfu
 #   CDIVAS=/path/to/other/cdivas bench/cpu_rate.sh   another build
-#   PERF=1 bench/cpu_rate.sh                         perf record -g over the steady state
+#   PERF=1 bench/cpu_rate.sh                         perf record (flat) over the steady state
 #
 # SECONDS must exceed 40 for the steady-state figure (it is taken from
 # second 35 to 5 s before the end).
@@ -37,7 +37,7 @@ if [ "$SECONDS_RUN" -gt 40 ]; then
   c1=$(cpu_seconds "$CDIVAS_PID"); t1=$(date +%s.%N)
   ss_secs=$((SECONDS_RUN - 40))
   if [ -n "${PERF:-}" ]; then
-    perf record -g -o "$BENCH_WORK/perf.data" -p "$CDIVAS_PID" -- sleep "$ss_secs" >/dev/null 2>&1
+    perf record -F 999 -o "$BENCH_WORK/perf.data" -p "$CDIVAS_PID" -- sleep "$ss_secs" >/dev/null 2>&1
   else
     sleep "$ss_secs"
   fi

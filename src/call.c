@@ -256,10 +256,14 @@ static void call_feed(struct cd_call *call, const struct cd_fsm_event *ev,
   if (call->answered && call->fsm.state != CD_FSM_ANSWERED && call->branch == NULL) {
     call_destroy(call);
   } else if (call->fsm.state == CD_FSM_ANSWERED && call->linger == NULL) {
-    if (timer_start(call, &call->linger, CALL_LINGER_MS, call_linger_expired) < 0)
+    if (timer_start(call, &call->linger, CALL_LINGER_MS, call_linger_expired) < 0) {
       call_destroy(call);
-    else
+    } else {
       call_release_irq(call);
+      /* No branch follows a 2xx: the History-Info chain, kept to build
+       * them, goes now rather than 32 s later. */
+      cd_hi_free(&call->chain);
+    }
   }
 }
 
