@@ -11,7 +11,9 @@
  * Every branch is built from a msg_copy() of the received INVITE, so it
  * starts from the request exactly as it came in. After relaying a 2xx the
  * call lingers for 64*T1 so that further 2xx still reach the caller; any
- * other final answer ends it at once.
+ * other final answer ends it at once. While it lingers it keeps the branch
+ * (the client transaction that receives those 2xx) but not the server
+ * transaction: see call_release_irq().
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,9 @@
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_util.h>
 #include <sofia-sip/su_alloc.h>
+#include <sofia-sip/nta_stateless.h>
+#include <sofia-sip/nta_tport.h>
+#include <sofia-sip/tport.h>
 #include "call.h"
 #include "call_fsm.h"
 #include "history_info.h"
@@ -41,7 +46,8 @@ struct cd_call {
   struct cd_call *next, **prev;
   struct cd_proxy *proxy;
   struct cd_conf *conf;               /* the snapshot this call started with */
-  nta_incoming_t *irq;
+  nta_incoming_t *irq;                /* NULL once released after the 2xx */
+  tport_t *tport;                     /* the caller's transport, kept with the irq released */
   msg_t *request;                     /* the INVITE as received */
   su_home_t *home;                    /* the request's home: strings that live as long as the call */
   nta_outgoing_t *branch;             /* the client transaction being tried */
@@ -90,6 +96,8 @@ static void call_mark_answered(struct cd_call *call)
 
 static void call_reply(struct cd_call *call, int status, const char *phrase)
 {
+  if (call->irq == NULL)
+    return;   /* released after the 2xx: nothing more goes upstream on it */
   nta_incoming_treply(call->irq, status, phrase, TAG_END());
   if (status >= 200)
     call_mark_answered(call);
@@ -98,6 +106,15 @@ static void call_reply(struct cd_call *call, int status, const char *phrase)
 static void call_relay(struct cd_call *call, nta_outgoing_t *orq, int status)
 {
   msg_t *response = nta_outgoing_getresponse(orq);
+  if (call->irq == NULL) {
+    /* A further 2xx while the call lingers (the state machine relays
+     * nothing else then): forwarded statelessly on the caller's transport,
+     * as RFC 3261 16.7 has a proxy do without a server transaction.
+     * nta_msg_tsend() takes our Via off itself. */
+    if (nta_msg_tsend(call->proxy->agent, response, NULL, NTATAG_TPORT(call->tport), TAG_END()) < 0)
+      cd_log(CD_LOG_WARNING, "call-id=%s: could not relay a further %d upstream", call->call_id, status);
+    return;
+  }
   sip_via_remove(response, sip_object(response));
   if (nta_incoming_mreply(call->irq, response) < 0) {
     cd_log(CD_LOG_WARNING, "call-id=%s: could not relay %d upstream", call->call_id, status);
@@ -106,6 +123,24 @@ static void call_relay(struct cd_call *call, nta_outgoing_t *orq, int status)
   }
   if (status >= 200)
     call_mark_answered(call);
+}
+
+/* Once a 2xx went upstream the server transaction has nothing left to do
+ * for the call: nta keeps a destroyed one for T4 to absorb retransmitted
+ * INVITEs (answering them with the 2xx), then frees it. Keeping it for the
+ * whole linger instead put it, after those T4, in nta's queue of
+ * terminated transactions, which nta walks from end to end on every tick
+ * of its timer looking for destroyed ones: with 30,000 calls lingering at
+ * 1,000 calls/s that walk was most of cdivas's CPU (doc/performance.md).
+ * Further 2xx are then forwarded statelessly (call_relay). */
+static void call_release_irq(struct cd_call *call)
+{
+  if (call->irq == NULL)
+    return;
+  call->tport = nta_incoming_transport(call->proxy->agent, call->irq, NULL);
+  nta_incoming_bind(call->irq, NULL, NULL);
+  nta_incoming_destroy(call->irq);
+  call->irq = NULL;
 }
 
 /* ---------------------------------------------------------------- timers */
@@ -229,9 +264,15 @@ static void call_feed(struct cd_call *call, const struct cd_fsm_event *ev,
 
   if (call->answered && call->fsm.state != CD_FSM_ANSWERED && call->branch == NULL) {
     call_destroy(call);
-  } else if (call->fsm.state == CD_FSM_ANSWERED && call->linger == NULL &&
-             timer_start(call, &call->linger, CALL_LINGER_MS, call_linger_expired) < 0) {
-    call_destroy(call);
+  } else if (call->fsm.state == CD_FSM_ANSWERED && call->linger == NULL) {
+    if (timer_start(call, &call->linger, CALL_LINGER_MS, call_linger_expired) < 0) {
+      call_destroy(call);
+    } else {
+      call_release_irq(call);
+      /* No branch follows a 2xx: the History-Info chain, kept to build
+       * them, goes now rather than 32 s later. */
+      cd_hi_free(&call->chain);
+    }
   }
 }
 
@@ -366,18 +407,16 @@ static bool target_exempt(const struct cd_conf *conf, const char *target_key)
 }
 
 /* The diversion limit and loop check (TS 24.604): no diversion once the
- * chain holds max_diversions, nor towards a user already in the chain. */
-static const char *diversion_refused(const struct cd_call *call, const char *target)
+ * chain holds max_diversions, nor towards a user already in the chain.
+ * `target_key` is the target's canonical key. */
+static const char *diversion_refused(const struct cd_call *call, const char *target_key)
 {
-  char target_key[CD_IDENTITY_KEY_MAX];
-  if (!key_of(target, target_key))
-    return "Diversion Target Invalid";
   if (target_exempt(call->conf, target_key))
     return NULL;
   if (cd_hi_diversions(&call->chain) >= (size_t)call->conf->max_diversions)
     return "Diversion Limit Reached";
   if ((call->served && sub_has_key(call->served, target_key)) ||
-      cd_hi_contains(&call->chain, uri_has_key, target_key))
+      cd_hi_contains(&call->chain, uri_has_key, (void *)target_key))
     return "Diversion Loop Detected";
   return NULL;
 }
@@ -437,15 +476,16 @@ static void notify_served_user(struct cd_call *call, enum cd_service service, in
 }
 
 /* The ledger entry the KMS inquiry will be answered from. Identities are
- * stored as the keys cd_inquiry_canonical() gives, so aliases match. */
+ * stored as the keys cd_inquiry_canonical() gives, so aliases match.
+ * `key` is the target's identity key (NULL: the target is no identity). */
 static void call_record_diversion(struct cd_call *call, enum cd_service service, int cause,
-                                  const char *target, const char *hi_index)
+                                  const char *key, const char *hi_index)
 {
   char caller[CD_IDENTITY_KEY_MAX], target_key[CD_IDENTITY_KEY_MAX];
-  if (!call->proxy->keeps_ledger || call->caller_key[0] == '\0' || !key_of(target, target_key))
+  if (!call->proxy->keeps_ledger || call->caller_key[0] == '\0' || key == NULL)
     return;
   cd_inquiry_canonical(call->conf, call->caller_key, caller);
-  cd_inquiry_canonical(call->conf, target_key, target_key);
+  cd_inquiry_canonical(call->conf, key, target_key);
   struct cd_ledger_record rec = {
     .caller = caller, .served = call->served->key, .target = target_key,
     .service = service, .cause = cause, .when = (long)time(NULL),
@@ -461,7 +501,11 @@ static int call_divert(struct cd_call *call, enum cd_service service, int cause,
 {
   const struct cd_rule *rule = call->rules[service];
   const char *target = deflect_to ? deflect_to : rule->target;
-  const char *refusal = diversion_refused(call, target);
+  /* The target's key, worked out once for the checks, the ledger and the
+   * next served user. */
+  char target_key[CD_IDENTITY_KEY_MAX];
+  bool target_valid = key_of(target, target_key);
+  const char *refusal = target_valid ? diversion_refused(call, target_key) : "Diversion Target Invalid";
   bool to_limit_destination = false;
   if (refusal) {
     cd_proxy_count_limit_hit(call->proxy);
@@ -473,6 +517,7 @@ static int call_divert(struct cd_call *call, enum cd_service service, int cause,
     }
     target = call->conf->limit_destination;
     to_limit_destination = true;
+    target_valid = key_of(target, target_key);
   }
 
   char reason[96] = "";
@@ -498,7 +543,7 @@ static int call_divert(struct cd_call *call, enum cd_service service, int cause,
       served_pos = i;
 
   cd_proxy_count_diversion(call->proxy, service);
-  call_record_diversion(call, service, cause, target, target_entry->index);
+  call_record_diversion(call, service, cause, target_valid ? target_key : NULL, target_entry->index);
   cd_log(CD_LOG_INFO, "diversion call-id=%s served=%s service=%s cause=%d target=%s",
          call->call_id, call->served->user, cd_service_name(service), cause, target);
 
@@ -516,8 +561,7 @@ static int call_divert(struct cd_call *call, enum cd_service service, int cause,
 
   char hi_index[CD_HI_INDEX_MAX];
   snprintf(hi_index, sizeof hi_index, "%s", target_entry->index);
-  char target_key[CD_IDENTITY_KEY_MAX];
-  const struct cd_subscriber *next = !to_limit_destination && key_of(target, target_key)
+  const struct cd_subscriber *next = !to_limit_destination && target_valid
                                        ? cd_conf_find(call->conf, target_key) : NULL;
   if (next && next->n_rules > 0)
     return call_serve(call, next, su_strdup(call->home, target), false);
@@ -733,11 +777,15 @@ static void call_destroy(struct cd_call *call)
   cd_store_cancel(call->store_query);
   if (call->counted_key)
     cd_proxy_count_call(call->proxy, call->counted_key, -1);
-  /* Unbind first: destroying the irq must not call us back. */
-  nta_incoming_bind(call->irq, NULL, NULL);
-  if (!call->answered)
-    call_reply(call, SIP_500_INTERNAL_SERVER_ERROR);
-  nta_incoming_destroy(call->irq);
+  if (call->irq) {
+    /* Unbind first: destroying the irq must not call us back. */
+    nta_incoming_bind(call->irq, NULL, NULL);
+    if (!call->answered)
+      call_reply(call, SIP_500_INTERNAL_SERVER_ERROR);
+    nta_incoming_destroy(call->irq);
+  }
+  if (call->tport)
+    tport_unref(call->tport);
   msg_destroy(call->request);
   cd_hi_free(&call->chain);
   cd_conf_unref(call->conf);

@@ -55,6 +55,17 @@ int cd_sip_set_request_uri(msg_t *msg, sip_t *sip, const char *uri)
 
 int cd_sip_set_max_forwards(msg_t *msg, sip_t *sip, unsigned long count)
 {
+  /* A header the request has is changed in place (and its encoded text
+   * dropped, so that it is encoded anew) rather than replaced: one
+   * allocation less in the message's su_home. That matters more than it
+   * looks: a home's block table grows from 31 to 127 entries (+1.5 KB)
+   * when its 22nd block is allocated, and the copy of an INVITE that nta
+   * sends as a branch reached exactly 22 with a new Max-Forwards. */
+  if (sip->sip_max_forwards) {
+    sip->sip_max_forwards->mf_count = count;
+    sip_fragment_clear(sip->sip_max_forwards->mf_common);
+    return 0;
+  }
   sip_max_forwards_t mf[1];
   sip_max_forwards_init(mf)->mf_count = count;
   return sip_add_dup(msg, sip, (sip_header_t *)mf);

@@ -27,7 +27,8 @@ void cd_sip_remove_header(msg_t *msg, sip_t *sip, const char *name);
 /* Replaces the Request-URI. Returns 0 or -1 (`uri` not parseable). */
 int cd_sip_set_request_uri(msg_t *msg, sip_t *sip, const char *uri);
 
-/* Sets Max-Forwards to `count`. Returns 0 or -1. */
+/* Sets Max-Forwards to `count`, changing the message's own header when
+ * it has one (msg a private copy, e.g. from msg_copy()). Returns 0 or -1. */
 int cd_sip_set_max_forwards(msg_t *msg, sip_t *sip, unsigned long count);
 
 /* Appends every History-Info header of `sip`, in order, to `chain`.
