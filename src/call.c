@@ -10,10 +10,10 @@
  * client transaction of the branch being tried and the no-reply timer.
  * Every branch is built from a msg_copy() of the received INVITE, so it
  * starts from the request exactly as it came in. After relaying a 2xx the
- * call lingers for 64*T1 so that further 2xx still reach the caller; any
- * other final answer ends it at once. While it lingers it keeps the branch
- * (the client transaction that receives those 2xx) but not the server
- * transaction: see call_release_irq().
+ * call lingers for at least 64*T1 so that further 2xx still reach the
+ * caller; any other final answer ends it at once. While it lingers it
+ * keeps the branch (the client transaction that receives those 2xx) but
+ * not the server transaction: see call_release_irq().
  */
 #include <stdlib.h>
 #include <string.h>
