@@ -337,6 +337,18 @@ static int pair_digest(const char *kms_id, const char *inquiry_id, uint64_t h[2]
   return 0;
 }
 
+int cd_replay_pair_hex(const char *kms_id, const char *inquiry_id, char out[33])
+{
+  uint64_t h[2];
+  out[0] = '\0';
+  if (kms_id == NULL || inquiry_id == NULL || pair_digest(kms_id, inquiry_id, h) < 0)
+    return -1;
+  const unsigned char *b = (const unsigned char *)h;
+  for (int i = 0; i < 16; i++)
+    snprintf(out + 2 * i, 3, "%02x", b[i]);
+  return 0;
+}
+
 static size_t home_slot(const struct cd_replay_cache *c, const uint64_t h[2])
 {
   return (size_t)h[0] & (c->set_size - 1);

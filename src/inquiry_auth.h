@@ -72,4 +72,9 @@ int cd_replay_check(struct cd_replay_cache *cache, const char *kms_id,
                     const char *inquiry_id, long now);
 size_t cd_replay_size(const struct cd_replay_cache *cache);
 
+/* The name a shared replay cache (the redis store) keeps the pair under:
+ * the same 128-bit SHA-256 prefix, as 32 hex digits. Returns 0, or -1
+ * (out "") on NULL arguments or an OpenSSL failure. */
+int cd_replay_pair_hex(const char *kms_id, const char *inquiry_id, char out[33]);
+
 #endif

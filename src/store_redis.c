@@ -21,7 +21,6 @@
  */
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
-#include <openssl/sha.h>
 #include <limits.h>
 #include <netdb.h>
 #include <sys/socket.h>
@@ -572,20 +571,14 @@ static struct cd_store_query *redis_replay_claim(struct cd_store *store, const c
 {
   struct redis_store *r = (struct redis_store *)store;
   struct redis_query *q = query_new(Q_CLAIM, arg);
-  if (q == NULL || r->ac == NULL || kms_id == NULL || inquiry_id == NULL) {
+  char hex[33];
+  if (q == NULL || r->ac == NULL || cd_replay_pair_hex(kms_id, inquiry_id, hex) < 0) {
     free(q);
     r->stats.errors++;
     cb(arg, -2);
     return NULL;
   }
   q->cb.claim = cb;
-  char pair[CD_AUTH_KMS_ID_MAX + 80];
-  int len = snprintf(pair, sizeof pair, "%s%c%s", kms_id, '\0', inquiry_id);
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256((const unsigned char *)pair, len < 0 ? 0 : (size_t)len < sizeof pair ? (size_t)len : sizeof pair - 1, digest);
-  char hex[33];
-  for (int i = 0; i < 16; i++)
-    snprintf(hex + 2 * i, 3, "%02x", digest[i]);
   return send_command(r, q, "SET %sreplay:%s 1 NX EX %d", r->conf.prefix, hex,
                       2 * CD_AUTH_WINDOW + 1) == 0 ? &q->base : NULL;
 }
