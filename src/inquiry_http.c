@@ -80,6 +80,16 @@ static struct cd_http_reply auth_failure(struct cd_inquiry_service *h, const cha
   return cd_http_json_error(401, "Unauthorized", why);
 }
 
+/* Unlinks and frees a pending inquiry whose answer is out. */
+static void pending_free(struct pending_inquiry *p)
+{
+  if (p->next)
+    p->next->prev = p->prev;
+  *p->prev = p->next;
+  cd_conf_unref(p->conf);
+  free(p);
+}
+
 /* Ends a pending inquiry with `reply`: through the handler's return when
  * it still runs (the memory store answers at once), else later. */
 static void pending_finish(struct pending_inquiry *p, struct cd_http_reply reply)
@@ -90,11 +100,7 @@ static void pending_finish(struct pending_inquiry *p, struct cd_http_reply reply
     return;
   }
   cd_http_respond(p->req, reply);
-  if (p->next)
-    p->next->prev = p->prev;
-  *p->prev = p->next;
-  cd_conf_unref(p->conf);
-  free(p);
+  pending_free(p);
 }
 
 /* Both answers are in: the replay claim decides first. */
@@ -178,11 +184,7 @@ static struct cd_http_reply inquiry_consult_store(struct cd_inquiry_service *h,
     return later;
   }
   struct cd_http_reply r = p->reply;
-  if (p->next)
-    p->next->prev = p->prev;
-  *p->prev = p->next;
-  cd_conf_unref(p->conf);
-  free(p);
+  pending_free(p);
   return r;
 }
 
