@@ -25,7 +25,7 @@ KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 . bench/lib.sh
 command -v "${REDIS_SERVER:-redis-server}" >/dev/null ||
   { echo "redis-server is not installed (README, first line)"; exit 2; }
-cc -O2 -std=c11 -D_GNU_SOURCE -Isrc bench/inquiry_load.c src/inquiry_auth.c -lcrypto -lpthread \
+cc -O2 -std=c11 -D_GNU_SOURCE -Isrc bench/inquiry_load.c src/core/inquiry_auth.c -lcrypto -lpthread \
   -o "$BENCH_WORK/inquiry_load" || exit 2
 
 PIDS=""        # the processes whose CPU counts: cdivas instances, redis-server

@@ -18,7 +18,7 @@ KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 INQUIRY_PORT=$(bench_port)
 INQUIRY_CONF="inquiry = { listen = \"http://127.0.0.1:$INQUIRY_PORT\"; record_ttl = 3600; max_records = $((RECORDS + 1000));
   kms = ( { id = \"kms.bench\"; key = \"$KEY\"; } ); };"
-cc -O2 -std=c11 -D_GNU_SOURCE -Isrc bench/inquiry_load.c src/inquiry_auth.c -lcrypto -lpthread \
+cc -O2 -std=c11 -D_GNU_SOURCE -Isrc bench/inquiry_load.c src/core/inquiry_auth.c -lcrypto -lpthread \
   -o "$BENCH_WORK/inquiry_load" || exit 2
 
 rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }

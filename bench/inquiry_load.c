@@ -21,7 +21,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include "inquiry_auth.h"
+#include "core/inquiry_auth.h"
 
 static const char *host, *kms_id;
 static int port, seconds, callers;

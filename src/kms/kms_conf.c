@@ -13,8 +13,8 @@
 #include <strings.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
-#include "conf.h"
-#include "kms_conf.h"
+#include "core/conf.h"
+#include "kms/kms_conf.h"
 
 struct reader {
   const char *path;

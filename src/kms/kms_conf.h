@@ -10,7 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "identity.h"
+#include "core/identity.h"
 
 struct kms_user {
   char *id;                          /* as written */

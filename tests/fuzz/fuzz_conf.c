@@ -32,7 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conf.h"
+#include "conf/load.h"
 
 /* libconfig 1.5 (Debian 12) leaks the token value its scanner allocated
  * when a syntax error hits right at that token: `a = 0000"x";` loses 64

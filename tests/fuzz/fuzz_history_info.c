@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "history_info.h"
+#include "core/history_info.h"
 
 #define TARGET_URI "sip:carol@ims.example.net;transport=tcp?X-Hdr=1"
 #define SERVED_URI "sip:bob@ims.example.net"

@@ -31,7 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "identity.h"
+#include "core/identity.h"
 
 static void die(const char *what, const char *input, const char *key)
 {

@@ -24,8 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "inquiry.h"
-#include "inquiry_auth.h"
+#include "core/inquiry.h"
+#include "core/inquiry_auth.h"
 
 static void die(const char *what, const char *detail)
 {

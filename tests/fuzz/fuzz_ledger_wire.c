@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "ledger_wire.h"
+#include "core/ledger_wire.h"
 
 static void same(const char *a, const char *b)
 {

@@ -38,8 +38,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mikey.h"
-#include "mikey_ticket.h"
+#include "mikey/mikey.h"
+#include "mikey/mikey_ticket.h"
 #include "mikey_flow.h"
 
 static struct mikey_flow F;

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mikey.h"
-#include "mikey_ticket.h"
+#include "mikey/mikey.h"
+#include "mikey/mikey_ticket.h"
 #include "mikey_flow.h"
 
 static int put(const char *dir, const char *name, const unsigned char *p, size_t len)

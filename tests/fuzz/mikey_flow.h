@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mikey.h"
-#include "mikey_ticket.h"
+#include "mikey/mikey.h"
+#include "mikey/mikey_ticket.h"
 
 #define MF_ID_A "sip:alice@example.com"
 #define MF_ID_B "sip:bob@example.com"

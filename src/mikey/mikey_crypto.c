@@ -1,0 +1,375 @@
+/*
+ * mikey_crypto.c - the MIKEY PRF (RFC 3830 §4.1.2, RFC 6043 §6.1), the key
+ * derivation labels of RFC 3830 §4.1.3/§4.1.4 and RFC 6043 §5.1 and
+ * Appendix A.2, AES-CM key transport encryption (RFC 3830 §4.2.3 over
+ * RFC 3711 §4.1.1) and HMAC-SHA-1-160 / HMAC-SHA-256-256.
+ *
+ * Design: OpenSSL 3 EVP only. HMAC goes through EVP_MAC ("HMAC" with a
+ * digest parameter), AES-CM through EVP's AES-CTR: SRTP's counter mode
+ * increments the low 16 bits of the counter block, EVP-CTR increments all
+ * 128, and the two agree as long as fewer than 2^16 blocks are produced,
+ * which mk_aes_cm enforces (RFC 3830 §4.2.3 notes the same 2^23-bit
+ * limit). Labels are assembled into fixed stack buffers sized for the
+ * largest label (the forking label with a 255-byte identity).
+ */
+#include "mikey/mikey_crypto.h"
+
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#define CHUNK_LEN 32          /* RFC 3830 §4.1.2: inkey is split into 256-bit chunks */
+#define LABEL_MAX 600         /* the longest label, forking: 4+1+4+1+2+255+1+255 = 523
+                                 (identities are capped at 255 bytes, RANDs are) */
+#define MAX_CM_BLOCKS 65536u
+
+static const char *prf_digest(int prf)
+{
+  switch (prf) {
+  case MK_PRF_MIKEY_1: return "SHA1";
+  case MK_PRF_HMAC_SHA_256: return "SHA256";
+  default: return NULL;
+  }
+}
+
+static const char *mac_digest(int alg)
+{
+  switch (alg) {
+  case MK_MAC_HMAC_SHA_1_160: return "SHA1";
+  case MK_MAC_HMAC_SHA_256_256: return "SHA256";
+  default: return NULL;
+  }
+}
+
+/* HMAC(key, parts...) with the named digest; out must hold the digest. */
+static int hmac_parts(const char *digest, const unsigned char *key, size_t key_len,
+                      const struct mk_iov *parts, size_t n_parts,
+                      unsigned char *out, size_t *out_len)
+{
+  EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+  EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+  OSSL_PARAM params[2] = {
+    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)digest, 0),
+    OSSL_PARAM_construct_end(),
+  };
+  int rc = -1;
+  size_t len = 0;
+  if (!ctx || !EVP_MAC_init(ctx, key, key_len, params))
+    goto out;
+  for (size_t i = 0; i < n_parts; i++)
+    if (parts[i].len && !EVP_MAC_update(ctx, parts[i].p, parts[i].len))
+      goto out;
+  if (!EVP_MAC_final(ctx, out, &len, EVP_MAX_MD_SIZE))
+    goto out;
+  *out_len = len;
+  rc = 0;
+out:
+  EVP_MAC_CTX_free(ctx);
+  EVP_MAC_free(mac);
+  return rc;
+}
+
+int mk_p_func(int prf, const unsigned char *s, size_t s_len,
+              const unsigned char *label, size_t label_len,
+              unsigned char *out, size_t out_len)
+{
+  const char *digest = prf_digest(prf);
+  unsigned char a[EVP_MAX_MD_SIZE], block[EVP_MAX_MD_SIZE];
+  size_t a_len, block_len, done = 0;
+  if (!digest || (!label && label_len))
+    return -1;
+  /* A_1 = HMAC(s, A_0) with A_0 = label */
+  struct mk_iov first = { label, label_len };
+  if (hmac_parts(digest, s, s_len, &first, 1, a, &a_len) != 0)
+    return -1;
+  while (done < out_len) {
+    struct mk_iov in[2] = { { a, a_len }, { label, label_len } };
+    if (hmac_parts(digest, s, s_len, in, 2, block, &block_len) != 0)
+      goto fail;
+    size_t take = out_len - done < block_len ? out_len - done : block_len;
+    memcpy(out + done, block, take);
+    done += take;
+    struct mk_iov next = { a, a_len };   /* A_(i+1) = HMAC(s, A_i) */
+    if (done < out_len && hmac_parts(digest, s, s_len, &next, 1, a, &a_len) != 0)
+      goto fail;
+  }
+  mk_wipe(a, sizeof a);
+  mk_wipe(block, sizeof block);
+  return 0;
+fail:
+  mk_wipe(a, sizeof a);
+  mk_wipe(block, sizeof block);
+  return -1;
+}
+
+int mk_prf(int prf, const unsigned char *inkey, size_t inkey_len,
+           const unsigned char *label, size_t label_len,
+           unsigned char *out, size_t out_len)
+{
+  unsigned char tmp[512];
+  if (!inkey || inkey_len == 0 || out_len > sizeof tmp)
+    return -1;
+  memset(out, 0, out_len);
+  /* n = ceil(inkey_len / 256 bits); the last chunk may be shorter */
+  for (size_t off = 0; off < inkey_len; off += CHUNK_LEN) {
+    size_t chunk = inkey_len - off < CHUNK_LEN ? inkey_len - off : CHUNK_LEN;
+    if (mk_p_func(prf, inkey + off, chunk, label, label_len, tmp, out_len) != 0) {
+      mk_wipe(tmp, sizeof tmp);
+      return -1;
+    }
+    for (size_t i = 0; i < out_len; i++)
+      out[i] ^= tmp[i];
+  }
+  mk_wipe(tmp, sizeof tmp);
+  return 0;
+}
+
+/* ---------------------------------------------------------------- labels */
+
+struct label {
+  unsigned char b[LABEL_MAX];
+  size_t len;
+  bool overflow;
+};
+
+static void put(struct label *l, const void *p, size_t n)
+{
+  if (l->overflow || n > sizeof l->b - l->len) {
+    l->overflow = true;
+    return;
+  }
+  if (n)
+    memcpy(l->b + l->len, p, n);
+  l->len += n;
+}
+
+static void put_u8(struct label *l, uint8_t v) { put(l, &v, 1); }
+
+static void put_u16(struct label *l, uint16_t v)
+{
+  unsigned char b[2] = { (unsigned char)(v >> 8), (unsigned char)v };
+  put(l, b, 2);
+}
+
+static void put_u32(struct label *l, uint32_t v)
+{
+  unsigned char b[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16),
+                         (unsigned char)(v >> 8), (unsigned char)v };
+  put(l, b, 4);
+}
+
+/* length RAND (8 bits) || RAND, as RFC 6043 §5.1 writes it; absent = 0. */
+static void put_rand8(struct label *l, const unsigned char *r, size_t len)
+{
+  if (len > 255) {
+    l->overflow = true;
+    return;
+  }
+  put_u8(l, (uint8_t)len);
+  put(l, r, len);
+}
+
+static int run(int prf, const unsigned char *key, size_t key_len, struct label *l,
+               unsigned char *out, size_t out_len)
+{
+  int rc = l->overflow ? -1 : mk_prf(prf, key, key_len, l->b, l->len, out, out_len);
+  mk_wipe(l, sizeof *l);
+  return rc;
+}
+
+int mk_kdf_3830_tgk(int prf, const unsigned char *tgk, size_t tgk_len, uint32_t constant,
+                    uint8_t cs_id, uint32_t csb_id, const unsigned char *rand, size_t rand_len,
+                    unsigned char *out, size_t out_len)
+{
+  struct label l = { .len = 0 };
+  put_u32(&l, constant);
+  put_u8(&l, cs_id);
+  put_u32(&l, csb_id);
+  put(&l, rand, rand_len);
+  return run(prf, tgk, tgk_len, &l, out, out_len);
+}
+
+int mk_kdf_3830_psk(int prf, const unsigned char *key, size_t key_len, uint32_t constant,
+                    uint32_t csb_id, const unsigned char *rand, size_t rand_len,
+                    unsigned char *out, size_t out_len)
+{
+  struct label l = { .len = 0 };
+  put_u32(&l, constant);
+  put_u8(&l, 0xFF);
+  put_u32(&l, csb_id);
+  put(&l, rand, rand_len);
+  return run(prf, key, key_len, &l, out, out_len);
+}
+
+int mk_kdf_6043_msg(int prf, const unsigned char *key, size_t key_len, uint32_t constant,
+                    uint32_t csb_id, bool response,
+                    const unsigned char *randri, size_t randri_len,
+                    const unsigned char *randrr, size_t randrr_len,
+                    unsigned char *out, size_t out_len)
+{
+  struct label l = { .len = 0 };
+  put_u32(&l, constant);
+  put_u8(&l, 0xFF);
+  put_u32(&l, csb_id);
+  put_u8(&l, response ? 0x02 : 0x01);
+  put_rand8(&l, randri, randri_len);
+  put_rand8(&l, randrr, randrr_len);
+  return run(prf, key, key_len, &l, out, out_len);
+}
+
+int mk_kdf_6043_tgk(int prf, const unsigned char *tgk, size_t tgk_len, uint32_t constant,
+                    uint8_t cs_id,
+                    const unsigned char *randri, size_t randri_len,
+                    const unsigned char *randrr, size_t randrr_len,
+                    unsigned char *out, size_t out_len)
+{
+  struct label l = { .len = 0 };
+  put_u32(&l, constant);
+  put_u8(&l, cs_id);
+  put_u32(&l, 0xFFFFFFFFu);
+  put_u8(&l, 0x03);
+  put_rand8(&l, randri, randri_len);
+  put_rand8(&l, randrr, randrr_len);
+  return run(prf, tgk, tgk_len, &l, out, out_len);
+}
+
+int mk_kdf_6043_fork(int prf, const unsigned char *key, size_t key_len, uint32_t constant,
+                     const unsigned char *id, size_t id_len,
+                     const unsigned char *randkms, size_t randkms_len, unsigned char *out)
+{
+  struct label l = { .len = 0 };
+  if (id_len > 0xFFFF)
+    return -1;
+  put_u32(&l, constant);
+  put_u8(&l, 0xFF);
+  put_u32(&l, 0xFFFFFFFFu);
+  put_u8(&l, 0x00);
+  put_u16(&l, (uint16_t)id_len);   /* length ID Data is 16 bits */
+  put(&l, id, id_len);
+  put_rand8(&l, randkms, randkms_len);
+  return run(prf, key, key_len, &l, out, key_len);   /* outkey_len == inkey_len */
+}
+
+int mk_kdf_6043_ticket(int prf, const unsigned char *key, size_t key_len, uint32_t constant,
+                       uint8_t tag, const unsigned char *rand, size_t rand_len,
+                       unsigned char *out, size_t out_len)
+{
+  struct label l = { .len = 0 };
+  put_u32(&l, constant);
+  put_u8(&l, 0xFF);
+  put_u32(&l, 0xFFFFFFFFu);
+  put_u8(&l, tag);
+  put_rand8(&l, rand, rand_len);
+  return run(prf, key, key_len, &l, out, out_len);
+}
+
+int mk_kdf_6043_initiator_data(int prf, const unsigned char *mpkr, size_t mpkr_len,
+                               uint32_t constant, unsigned char *out, size_t out_len)
+{
+  struct label l = { .len = 0 };
+  put_u32(&l, constant);
+  put_u8(&l, 0xFF);
+  put_u32(&l, 0xFFFFFFFFu);
+  put_u8(&l, 0x04);
+  return run(prf, mpkr, mpkr_len, &l, out, out_len);
+}
+
+/* ---------------------------------------------------------------- AES-CM */
+
+void mk_aes_cm_iv(const unsigned char salt[MK_SALT_KEY_LEN], uint32_t csb_id, uint64_t t,
+                  unsigned char iv[16])
+{
+  memset(iv, 0, 16);
+  memcpy(iv, salt, MK_SALT_KEY_LEN);
+  /* 0x0000 (bytes 0-1) || CSB ID (bytes 2-5) || T (bytes 6-13), XORed into S */
+  for (int i = 0; i < 4; i++)
+    iv[2 + i] ^= (unsigned char)(csb_id >> (24 - 8 * i));
+  for (int i = 0; i < 8; i++)
+    iv[6 + i] ^= (unsigned char)(t >> (56 - 8 * i));
+  /* bytes 14-15 stay 0x0000: the block counter */
+}
+
+int mk_aes_cm(const unsigned char *key, size_t key_len, const unsigned char iv[16],
+              const unsigned char *in, size_t len, unsigned char *out)
+{
+  const EVP_CIPHER *cipher = key_len == 16 ? EVP_aes_128_ctr()
+                           : key_len == 32 ? EVP_aes_256_ctr() : NULL;
+  EVP_CIPHER_CTX *ctx;
+  int n = 0, fin = 0, rc = -1;
+  if (!cipher || len > (size_t)MAX_CM_BLOCKS * 16 || len > (size_t)0x7FFFFFFF)
+    return -1;
+  /* the low 16 bits of the counter must not carry into the IV part */
+  if (len > (size_t)(MAX_CM_BLOCKS - ((unsigned)iv[14] << 8 | iv[15])) * 16)
+    return -1;
+  if (len == 0)
+    return 0;
+  ctx = EVP_CIPHER_CTX_new();
+  if (ctx && EVP_EncryptInit_ex(ctx, cipher, NULL, key, iv)
+      && EVP_EncryptUpdate(ctx, out, &n, in, (int)len)
+      && EVP_EncryptFinal_ex(ctx, out + n, &fin) && (size_t)(n + fin) == len)
+    rc = 0;
+  EVP_CIPHER_CTX_free(ctx);
+  return rc;
+}
+
+/* ---------------------------------------------------------------- MAC, hash */
+
+int mk_mac_len(int alg)
+{
+  switch (alg) {
+  case MK_MAC_NULL: return 0;
+  case MK_MAC_HMAC_SHA_1_160: return 20;
+  case MK_MAC_HMAC_SHA_256_256: return 32;
+  default: return -1;
+  }
+}
+
+int mk_mac(int alg, const unsigned char *key, size_t key_len,
+           const struct mk_iov *parts, size_t n_parts,
+           unsigned char out[MK_MAX_MAC_LEN], size_t *out_len)
+{
+  unsigned char full[EVP_MAX_MD_SIZE];
+  size_t len;
+  const char *digest;
+  if (alg == MK_MAC_NULL) {
+    *out_len = 0;
+    return 0;
+  }
+  digest = mac_digest(alg);
+  if (!digest || hmac_parts(digest, key, key_len, parts, n_parts, full, &len) != 0
+      || (int)len != mk_mac_len(alg))
+    return -1;
+  memcpy(out, full, len);
+  *out_len = len;
+  return 0;
+}
+
+int mk_sha256(const struct mk_iov *parts, size_t n_parts, unsigned char out[32])
+{
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  unsigned int len = 0;
+  int rc = -1;
+  if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+    goto out;
+  for (size_t i = 0; i < n_parts; i++)
+    if (parts[i].len && !EVP_DigestUpdate(ctx, parts[i].p, parts[i].len))
+      goto out;
+  if (EVP_DigestFinal_ex(ctx, out, &len) && len == 32)
+    rc = 0;
+out:
+  EVP_MD_CTX_free(ctx);
+  return rc;
+}
+
+bool mk_ct_equal(const void *a, const void *b, size_t len)
+{
+  return CRYPTO_memcmp(a, b, len) == 0;
+}
+
+void mk_wipe(void *p, size_t len)
+{
+  OPENSSL_cleanse(p, len);
+}

@@ -1,0 +1,151 @@
+/* Unit tests for rule selection: order, service as trigger, and each condition. */
+#include <check.h>
+#include <stdlib.h>
+#include "core/rules.h"
+
+static struct cd_rule rule(enum cd_service svc, const char *target)
+{
+  struct cd_rule r = {0};
+  r.service = svc;
+  r.target = (char *)target;
+  r.anonymous = -1;
+  r.active = true;
+  r.notify_caller = true;
+  return r;
+}
+
+static struct cd_subscriber subscriber(struct cd_rule *rules, size_t n)
+{
+  struct cd_subscriber s = {0};
+  s.rules = rules;
+  s.n_rules = n;
+  return s;
+}
+
+static const struct cd_call_facts weekday_noon = {
+  .caller_key = "sip:alice@ims.example.net", .media = CD_MEDIA_AUDIO,
+  .weekday = 2, .minute = 12 * 60,
+};
+
+START_TEST(first_matching_rule_wins)
+{
+  struct cd_rule rules[] = { rule(CD_SVC_CFB, "sip:b1@x"), rule(CD_SVC_CFU, "sip:u1@x"),
+                             rule(CD_SVC_CFU, "sip:u2@x") };
+  struct cd_subscriber s = subscriber(rules, 3);
+  const struct cd_rule *r = cd_rules_select(&s, CD_SVC_CFU, &weekday_noon);
+  ck_assert_ptr_nonnull(r);
+  ck_assert_str_eq(r->target, "sip:u1@x");
+  r = cd_rules_select(&s, CD_SVC_CFB, &weekday_noon);
+  ck_assert_str_eq(r->target, "sip:b1@x");
+  ck_assert_ptr_null(cd_rules_select(&s, CD_SVC_CFNR, &weekday_noon));
+}
+END_TEST
+
+START_TEST(inactive_rule_is_skipped)
+{
+  struct cd_rule rules[] = { rule(CD_SVC_CFU, "sip:off@x"), rule(CD_SVC_CFU, "sip:on@x") };
+  rules[0].active = false;
+  struct cd_subscriber s = subscriber(rules, 2);
+  ck_assert_str_eq(cd_rules_select(&s, CD_SVC_CFU, &weekday_noon)->target, "sip:on@x");
+  rules[1].active = false;
+  ck_assert_ptr_null(cd_rules_select(&s, CD_SVC_CFU, &weekday_noon));
+  ck_assert(!cd_rules_has_service(&s, CD_SVC_CFU));
+}
+END_TEST
+
+START_TEST(callers_condition)
+{
+  char *callers[] = { "sip:alice@ims.example.net" };
+  struct cd_rule r = rule(CD_SVC_CFU, "sip:c@x");
+  r.callers = callers;
+  r.n_callers = 1;
+  ck_assert(cd_rule_conditions_hold(&r, &weekday_noon));
+  struct cd_call_facts other = weekday_noon;
+  other.caller_key = "sip:mallory@ims.example.net";
+  ck_assert(!cd_rule_conditions_hold(&r, &other));
+  other = weekday_noon;
+  other.caller_anonymous = true; /* a hidden caller is never "listed" */
+  ck_assert(!cd_rule_conditions_hold(&r, &other));
+}
+END_TEST
+
+START_TEST(anonymous_condition)
+{
+  struct cd_rule r = rule(CD_SVC_CFU, "sip:c@x");
+  struct cd_call_facts anon = weekday_noon;
+  anon.caller_anonymous = true;
+  r.anonymous = 1;
+  ck_assert(cd_rule_conditions_hold(&r, &anon));
+  ck_assert(!cd_rule_conditions_hold(&r, &weekday_noon));
+  r.anonymous = 0;
+  ck_assert(!cd_rule_conditions_hold(&r, &anon));
+  ck_assert(cd_rule_conditions_hold(&r, &weekday_noon));
+  r.anonymous = -1;
+  ck_assert(cd_rule_conditions_hold(&r, &anon));
+}
+END_TEST
+
+START_TEST(media_condition)
+{
+  struct cd_rule r = rule(CD_SVC_CFU, "sip:c@x");
+  r.media = CD_MEDIA_VIDEO;
+  ck_assert(!cd_rule_conditions_hold(&r, &weekday_noon));
+  struct cd_call_facts video = weekday_noon;
+  video.media = CD_MEDIA_AUDIO | CD_MEDIA_VIDEO;
+  ck_assert(cd_rule_conditions_hold(&r, &video));
+  r.media = CD_MEDIA_AUDIO;
+  ck_assert(cd_rule_conditions_hold(&r, &weekday_noon));
+}
+END_TEST
+
+START_TEST(validity_condition)
+{
+  struct cd_validity office = { .days = 0x1f /* mon-fri */, .from_min = 8 * 60, .to_min = 18 * 60 };
+  struct cd_rule r = rule(CD_SVC_CFU, "sip:c@x");
+  r.validity = &office;
+  r.n_validity = 1;
+  ck_assert(cd_rule_conditions_hold(&r, &weekday_noon));
+  struct cd_call_facts f = weekday_noon;
+  f.minute = 18 * 60;                 /* the end is exclusive */
+  ck_assert(!cd_rule_conditions_hold(&r, &f));
+  f.minute = 8 * 60;
+  ck_assert(cd_rule_conditions_hold(&r, &f));
+  f.weekday = 5;                      /* Saturday */
+  ck_assert(!cd_rule_conditions_hold(&r, &f));
+}
+END_TEST
+
+START_TEST(validity_window_wrapping_midnight)
+{
+  struct cd_validity night = { .days = 1u << 4 /* friday */, .from_min = 22 * 60, .to_min = 6 * 60 };
+  struct cd_rule r = rule(CD_SVC_CFU, "sip:c@x");
+  r.validity = &night;
+  r.n_validity = 1;
+  struct cd_call_facts f = weekday_noon;
+  f.weekday = 4; f.minute = 23 * 60;  /* Friday 23:00 */
+  ck_assert(cd_rule_conditions_hold(&r, &f));
+  f.weekday = 5; f.minute = 5 * 60;   /* Saturday 05:00 belongs to Friday's window */
+  ck_assert(cd_rule_conditions_hold(&r, &f));
+  f.weekday = 4; f.minute = 5 * 60;   /* Friday 05:00 belongs to Thursday's: off */
+  ck_assert(!cd_rule_conditions_hold(&r, &f));
+}
+END_TEST
+
+int main(void)
+{
+  Suite *s = suite_create("rules");
+  TCase *tc = tcase_create("select");
+  tcase_add_test(tc, first_matching_rule_wins);
+  tcase_add_test(tc, inactive_rule_is_skipped);
+  tcase_add_test(tc, callers_condition);
+  tcase_add_test(tc, anonymous_condition);
+  tcase_add_test(tc, media_condition);
+  tcase_add_test(tc, validity_condition);
+  tcase_add_test(tc, validity_window_wrapping_midnight);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_ENV);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
