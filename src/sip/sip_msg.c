@@ -81,7 +81,10 @@ int cd_sip_history_info(sip_t const *sip, cd_hi_chain *chain, const char **why)
   return 0;
 }
 
-char *cd_sip_url_str(su_home_t *home, url_t const *url)
+
+const char *cd_sip_url_port(url_t const *url)
 {
-  return url_as_string(home, url);
+  if (url->url_port && url->url_port[0])
+    return url->url_port;
+  return url->url_type == url_sips ? "5061" : "5060";
 }
