@@ -20,17 +20,26 @@
 #include "sip/call_private.h"
 #include "sip/sip_msg.h"
 
-/* The served user's canonical key: P-Served-User (RFC 5502) when present,
- * else the Request-URI. Returns NULL, or the reason phrase of a 400. */
+/* The served user's canonical key: P-Served-User (RFC 5502, the last one)
+ * when present, else the Request-URI; and the session case: P-Served-User
+ * says it, else the Route set (cd_route_sescase), else it is terminating.
+ * Returns NULL, or the reason phrase of a 400. */
 static const char *served_user_key(struct cd_call *call, sip_t const *sip,
-                                   char key[CD_IDENTITY_KEY_MAX])
+                                   char key[CD_IDENTITY_KEY_MAX], enum cd_sescase *sescase)
 {
-  const char *psu = cd_sip_unknown_value(sip, "P-Served-User");
-  if (psu)
-    return cd_served_user_parse(psu, key, &call->psu_regstate, NULL) == 0 ? NULL : "Bad P-Served-User";
+  const char *psu = cd_sip_unknown_last(sip, "P-Served-User");
+  struct cd_served_params params = {0};
+  if (psu && cd_served_user_parse(psu, key, &params, NULL) < 0)
+    return "Bad P-Served-User";
+  call->psu_regstate = params.regstate;
+  *sescase = params.sescase;
+  if (*sescase == CD_SESCASE_UNKNOWN)
+    *sescase = cd_route_sescase(call->calls->route, sip);
+  if (*sescase == CD_SESCASE_UNKNOWN)
+    *sescase = CD_SESCASE_TERM;
   /* A Request-URI that is no user identity is simply not one of our
    * subscribers: proxy it. */
-  if (cd_identity_key(call->served_uri, key, NULL) < 0)
+  if (!psu && cd_identity_key(call->served_uri, key, NULL) < 0)
     key[0] = '\0';
   return NULL;
 }
@@ -140,13 +149,17 @@ int cd_call_invite(struct cd_calls *calls, struct cd_conf *conf, nta_incoming_t 
   call->call_id = sip->sip_call_id ? sip->sip_call_id->i_id : "-";
 
   char key[CD_IDENTITY_KEY_MAX];
-  const char *bad = served_user_key(call, sip, key);
+  enum cd_sescase sescase;
+  const char *bad = served_user_key(call, sip, key, &sescase);
   if (bad) {
     call_reply(call, 400, bad);
     call_destroy(call);
     return 0;
   }
-  const struct cd_subscriber *sub = key[0] ? cd_conf_find(call->conf, key) : NULL;
+  /* Communication diversion is a terminating service (TS 24.604 4.5.2,
+   * TS 24.229 5.7.1): an originating request goes on unchanged. */
+  const struct cd_subscriber *sub =
+    key[0] && sescase == CD_SESCASE_TERM ? cd_conf_find(call->conf, key) : NULL;
   if (sub == NULL || sub->n_rules == 0) {
     if (call_send_branch(call, NULL, 0, NULL) < 0)
       call_destroy(call);

@@ -64,6 +64,35 @@ bool cd_route_ends_here(const struct cd_route *route, sip_t const *sip)
   return true;
 }
 
+static enum cd_sescase sescase_named(const char *value)
+{
+  if (strcasecmp(value, "orig") == 0)
+    return CD_SESCASE_ORIG;
+  if (strcasecmp(value, "term") == 0)
+    return CD_SESCASE_TERM;
+  return CD_SESCASE_UNKNOWN;
+}
+
+enum cd_sescase cd_route_sescase(const struct cd_route *route, sip_t const *sip)
+{
+  for (sip_route_t const *r = sip->sip_route; r; r = r->r_next) {
+    url_t const *url = r->r_url;
+    char value[16] = "";
+    if (cd_route_is_own(route, url)) {
+      if (url->url_params &&
+          (url_param(url->url_params, "call", value, sizeof value) ||
+           url_param(url->url_params, "sescase", value, sizeof value)))
+        return sescase_named(value);
+      continue;
+    }
+    if (url->url_user && strcasecmp(url->url_user, "iscmark") == 0 && url->url_params &&
+        url_param(url->url_params, "d", value, sizeof value))
+      return strcmp(value, "0") == 0 ? CD_SESCASE_ORIG : CD_SESCASE_TERM;
+    break;   /* only the entry after ours can be the S-CSCF's mark */
+  }
+  return CD_SESCASE_UNKNOWN;
+}
+
 url_string_t const *cd_route_prepare_forward(const struct cd_route *route, msg_t *msg, sip_t *sip)
 {
   while (sip->sip_route && cd_route_is_own(route, sip->sip_route->r_url))

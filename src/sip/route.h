@@ -16,6 +16,7 @@
 #include <sofia-sip/msg.h>
 #include <sofia-sip/url.h>
 #include "core/conf.h"
+#include "core/identity.h"
 
 struct cd_route {
   su_home_t home[1];
@@ -35,6 +36,14 @@ bool cd_route_is_own(const struct cd_route *route, url_t const *url);
 /* True when a request ends at cdivas: its Request-URI is ours and no Route
  * is left after our own entries. */
 bool cd_route_ends_here(const struct cd_route *route, sip_t const *sip);
+
+/* The session case the Route set tells (TS 24.229 5.4.3.3: the S-CSCF
+ * marks what it routes to an AS): a `call=` or `sescase=` parameter (orig
+ * or term) on cdivas's own Route entry, as iFC server names of IMS labs
+ * carry it, else the `d=` parameter of a Kamailio S-CSCF's iscmark entry
+ * right after ours (0 originating, 1 or 2 terminating). UNKNOWN when
+ * neither is there. */
+enum cd_sescase cd_route_sescase(const struct cd_route *route, sip_t const *sip);
 
 /* Prepares a private request copy for forwarding: pops cdivas's own Route
  * entries and decrements Max-Forwards. Returns the next hop to hand to nta

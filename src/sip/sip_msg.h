@@ -17,6 +17,9 @@
 
 /* Value of the first unknown header called `name` (case-insensitive), or NULL. */
 const char *cd_sip_unknown_value(sip_t const *sip, const char *name);
+/* ... of the last one: where each hop adds one (P-Served-User: every AS on
+ * the way may keep the S-CSCF's, and the S-CSCF appends its own). */
+const char *cd_sip_unknown_last(sip_t const *sip, const char *name);
 
 /* Adds "name: value" to `msg` before the body. Returns 0 or -1. */
 int cd_sip_add_header(msg_t *msg, sip_t *sip, const char *name, const char *value);
