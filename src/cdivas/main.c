@@ -130,7 +130,7 @@ static void grace_expired(su_root_magic_t *magic, su_timer_t *timer, su_timer_ar
 {
   (void)magic; (void)timer;
   struct daemon_state *st = (struct daemon_state *)arg;
-  cd_log(CD_LOG_WARNING, "shutdown grace over with %zu transactions in flight", st->proxy.in_flight);
+  cd_log(CD_LOG_WARNING, "shutdown grace over with %zu transactions in flight", st->proxy.inflight.count);
   su_root_break(st->root);
 }
 
@@ -138,16 +138,17 @@ static void quiet_period_over(su_root_magic_t *magic, su_timer_t *timer, su_time
 {
   (void)magic; (void)timer;
   struct cd_proxy *proxy = (struct cd_proxy *)arg;
-  if (proxy->in_flight == 0)
+  if (proxy->inflight.count == 0)
     su_root_break(proxy->root);
 }
 
 /* Nothing is in flight any more. Stop after a short quiet period rather
  * than at once: the ACK and BYE of a call whose 2xx just went out may
  * still come through us (when the caller has no better route). */
-static void drained(struct cd_proxy *proxy)
+static void drained(void *arg)
 {
-  struct daemon_state *st = (struct daemon_state *)proxy->on_idle_arg;
+  struct daemon_state *st = (struct daemon_state *)arg;
+  struct cd_proxy *proxy = &st->proxy;
   if (st->quiet_timer == NULL)
     st->quiet_timer = su_timer_create(su_root_task(proxy->root), DRAIN_QUIET_MS);
   if (st->quiet_timer == NULL || su_timer_set(st->quiet_timer, quiet_period_over, proxy) < 0)
@@ -162,15 +163,15 @@ static int on_signal(su_root_magic_t *magic, su_wait_t *w, su_wakeup_arg_t *arg)
   while (read(st->signal_fd, &info, sizeof info) == (ssize_t)sizeof info) {
     if (info.ssi_signo == SIGHUP) {
       reload(st);
-    } else if (!st->proxy.draining) {
+    } else if (!st->proxy.inflight.draining) {
       cd_log(CD_LOG_NOTICE, "%s: refusing new calls, %zu transactions in flight",
-             strsignal((int)info.ssi_signo), st->proxy.in_flight);
+             strsignal((int)info.ssi_signo), st->proxy.inflight.count);
       st->grace_timer = su_timer_create(su_root_task(st->root),
                                         (su_duration_t)st->proxy.conf->shutdown_grace * 1000);
       if (st->grace_timer)
         su_timer_set(st->grace_timer, grace_expired, st);
-      st->proxy.on_idle = drained;
-      st->proxy.on_idle_arg = st;
+      st->proxy.inflight.on_idle = drained;
+      st->proxy.inflight.on_idle_arg = st;
       cd_proxy_drain(&st->proxy);
     } else {
       cd_log(CD_LOG_NOTICE, "second signal: stopping now");

@@ -265,10 +265,10 @@ static struct cd_http_reply metrics(struct cd_inquiry_service *h)
                "# TYPE cdivas_diversions_total counter\n");
   for (int svc = 0; svc < CD_SVC_COUNT; svc++)
     text_add(&t, "cdivas_diversions_total{service=\"%s\"} %lu\n",
-             cd_service_name((enum cd_service)svc), p->stats.diversions[svc]);
+             cd_service_name((enum cd_service)svc), p->calls.stats.diversions[svc]);
   text_add(&t, "# HELP cdivas_limit_hits_total Diversions refused by the diversion limit or loop check.\n"
                "# TYPE cdivas_limit_hits_total counter\n"
-               "cdivas_limit_hits_total %lu\n", p->stats.limit_hits);
+               "cdivas_limit_hits_total %lu\n", p->calls.stats.limit_hits);
   text_add(&t, "# HELP cdivas_inquiries_total KMS inquiries answered, by verdict.\n"
                "# TYPE cdivas_inquiries_total counter\n"
                "cdivas_inquiries_total{verdict=\"permit\"} %lu\n"
@@ -302,7 +302,7 @@ static struct cd_http_reply metrics(struct cd_inquiry_service *h)
                "cdivas_store_reconnects_total %lu\n", st.reconnects);
   text_add(&t, "# HELP cdivas_transactions_in_flight SIP server transactions without a final answer.\n"
                "# TYPE cdivas_transactions_in_flight gauge\n"
-               "cdivas_transactions_in_flight %zu\n", p->in_flight);
+               "cdivas_transactions_in_flight %zu\n", p->inflight.count);
   struct cd_http_reply r = { 200, "OK", "text/plain; version=0.0.4", t.s, 0, NULL };
   return r;
 }
@@ -329,7 +329,7 @@ static struct cd_http_reply route(void *ctx, struct cd_http_request *req, http_t
     }
     if (path[0] == 'm')
       return metrics(h);
-    if (h->proxy->draining)
+    if (h->proxy->inflight.draining)
       return cd_http_json_error(503, "Service Unavailable", "shutting down");
     struct cd_http_reply r = { 200, "OK", "application/json", strdup("{\"status\":\"ok\"}"), 0, NULL };
     return r;

@@ -169,6 +169,16 @@ const struct cd_subscriber *cd_conf_find(const struct cd_conf *conf, const char 
   return NULL;
 }
 
+bool cd_subscriber_has_key(const struct cd_subscriber *sub, const char *key)
+{
+  if (strcmp(key, sub->key) == 0)
+    return true;
+  for (size_t i = 0; i < sub->n_aliases; i++)
+    if (strcmp(key, sub->alias_keys[i]) == 0)
+      return true;
+  return false;
+}
+
 const struct cd_kms *cd_conf_kms(const struct cd_conf *conf, const char *id)
 {
   for (size_t i = 0; i < conf->inquiry.n_kms; i++)

@@ -152,6 +152,9 @@ struct cd_conf {
 /* The subscriber whose user or alias has canonical key `key`, or NULL. O(1). */
 const struct cd_subscriber *cd_conf_find(const struct cd_conf *conf, const char *key);
 
+/* True when `key` (canonical) is the subscriber's identity or an alias. */
+bool cd_subscriber_has_key(const struct cd_subscriber *sub, const char *key);
+
 /* The configured KMS called `id`, or NULL. */
 const struct cd_kms *cd_conf_kms(const struct cd_conf *conf, const char *id);
 

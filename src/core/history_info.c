@@ -16,6 +16,7 @@
 #define _POSIX_C_SOURCE 200809L /* strnlen, strdup */
 #endif
 #include "core/history_info.h"
+#include "core/identity.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -164,7 +165,8 @@ static void entry_free(cd_hi_entry *e) {
   free(e->uri);
   free(e->reason);
   free(e->text);
-  e->uri = e->reason = e->text = NULL;
+  free(e->key);
+  e->uri = e->reason = e->text = e->key = NULL;
 }
 
 void cd_hi_free(cd_hi_chain *chain) {
@@ -200,6 +202,7 @@ int cd_hi_copy(cd_hi_chain *dst, const cd_hi_chain *src) {
     to->uri = dup_or_null(from->uri, &failed);
     to->reason = dup_or_null(from->reason, &failed);
     to->text = dup_or_null(from->text, &failed);
+    to->key = dup_or_null(from->key, &failed);
     dst->count = i + 1;
     if (failed) {
       cd_hi_free(dst);
@@ -224,11 +227,30 @@ size_t cd_hi_diversions(const cd_hi_chain *chain) {
   return n;
 }
 
-bool cd_hi_contains(const cd_hi_chain *chain, bool (*match)(const char *uri, void *ctx),
-                    void *ctx) {
-  if (!chain || !match) return false;
-  for (size_t i = 0; i < chain->count; i++)
-    if (chain->entries[i].uri && match(chain->entries[i].uri, ctx)) return true;
+const char *cd_hi_key(cd_hi_entry *entry) {
+  if (!entry) return NULL;
+  if (!entry->key) {
+    char key[CD_IDENTITY_KEY_MAX];
+    if (!entry->uri || cd_identity_key(entry->uri, key, NULL) < 0) key[0] = '\0';
+    entry->key = strdup(key);
+  }
+  return entry->key;
+}
+
+int cd_hi_set_key(cd_hi_entry *entry, const char *key) {
+  char *copy = entry && key ? strdup(key) : NULL;
+  if (!copy) return -1;
+  free(entry->key);
+  entry->key = copy;
+  return 0;
+}
+
+bool cd_hi_contains_key(cd_hi_chain *chain, const char *key) {
+  if (!chain || !key || !key[0]) return false;
+  for (size_t i = 0; i < chain->count; i++) {
+    const char *k = cd_hi_key(&chain->entries[i]);
+    if (k && strcmp(k, key) == 0) return true;
+  }
   return false;
 }
 
@@ -509,12 +531,13 @@ static bool child_index(const char *index, char out[CD_HI_INDEX_MAX]) {
 }
 
 long cd_hi_divert(cd_hi_chain *chain, const char *served_uri,
-                  bool (*is_served)(const char *uri, void *ctx), void *ctx,
+                  bool (*is_served)(const char *key, void *ctx), void *ctx,
                   const char *target_uri, int cause, const char *reason, bool privacy) {
   if (!chain || !uri_fits_angle(served_uri) || !uri_fits_angle(target_uri)) return -1;
   if (cause < 100 || cause > 699) return -1;
   cd_hi_entry *last = chain->count ? &chain->entries[chain->count - 1] : NULL;
-  bool served_is_last = last && last->uri && is_served && is_served(last->uri, ctx);
+  const char *last_key = last && last->uri && is_served ? cd_hi_key(last) : NULL;
+  bool served_is_last = last_key && last_key[0] && is_served(last_key, ctx);
   size_t adding = served_is_last ? 1 : 2;
   if (chain->count + adding > CD_HI_MAX_ENTRIES) return -1;
 
@@ -616,6 +639,16 @@ char *cd_hi_format_entry(const cd_hi_entry *entry, bool force_private) {
   if (!entry) return NULL;
   struct sbuf b = {0};
   put_entry(&b, entry, force_private);
+  return sb_finish(&b);
+}
+
+char *cd_hi_format_hiding(const cd_hi_chain *chain, long hide_a, long hide_b) {
+  struct sbuf b = {0};
+  size_t count = chain ? chain->count : 0;
+  for (size_t i = 0; i < count; i++) {
+    if (i > 0) sb_puts(&b, ", ");
+    put_entry(&b, &chain->entries[i], (long)i == hide_a || (long)i == hide_b);
+  }
   return sb_finish(&b);
 }
 

@@ -30,6 +30,7 @@ typedef struct cd_hi_entry {
   bool privacy;       /* ours only: add ?Privacy=history */
   bool ours;          /* added by cdivas in this call */
   char *text;         /* received entries: the entry exactly as received */
+  char *key;          /* canonical identity key of uri, once cd_hi_key asked; "" if none */
 } cd_hi_entry;
 
 typedef struct cd_hi_chain {
@@ -70,14 +71,23 @@ int cd_hi_parse(cd_hi_chain *chain, const char *value, const char **why);
 /* Number of diversions in the chain: entries whose URI carries cause=. */
 size_t cd_hi_diversions(const cd_hi_chain *chain);
 
-/* Calls match(uri, ctx) for each entry; true when any entry's URI matches
- * (used for loop detection: "target already in the chain"). */
-bool cd_hi_contains(const cd_hi_chain *chain,
-                    bool (*match)(const char *uri, void *ctx), void *ctx);
+/* The canonical identity key (core/identity.h) of the entry's URI, ""
+ * when the URI is no user identity. Worked out on first use and kept in
+ * the entry, so a call normalises each entry of its chain once however
+ * many diversions look at it. NULL only on allocation failure. */
+const char *cd_hi_key(cd_hi_entry *entry);
+
+/* Sets the key when the caller knows it already (the served user's or the
+ * target's). Returns 0 or -1 (allocation failure; the key stays unknown). */
+int cd_hi_set_key(cd_hi_entry *entry, const char *key);
+
+/* True when an entry's URI has canonical key `key` (loop detection:
+ * "target already in the chain"). */
+bool cd_hi_contains_key(cd_hi_chain *chain, const char *key);
 
 /* Records a diversion away from the served user:
- *  - the served user's entry is the last entry when is_served(last uri)
- *    holds; otherwise a new entry <served_uri> is added with index "1"
+ *  - the served user's entry is the last entry when is_served(key of the
+ *    last entry's URI, ctx) holds (the key as cd_hi_key gives it); otherwise a new entry <served_uri> is added with index "1"
  *    (empty chain) or "<last index>.1" and no tag;
  *  - when that entry is ours, `reason` (e.g. "SIP;cause=486;text=\"Busy Here\"",
  *    or NULL) and `privacy` are set on it (received entries stay as they are);
@@ -90,7 +100,7 @@ bool cd_hi_contains(const cd_hi_chain *chain,
  * The served entry's reason is replaced (NULL clears it) and its privacy
  * assigned. is_served may be NULL (never matches). */
 long cd_hi_divert(cd_hi_chain *chain, const char *served_uri,
-                  bool (*is_served)(const char *uri, void *ctx), void *ctx,
+                  bool (*is_served)(const char *key, void *ctx), void *ctx,
                   const char *target_uri, int cause,
                   const char *reason, bool privacy);
 
@@ -107,6 +117,11 @@ long cd_hi_divert(cd_hi_chain *chain, const char *served_uri,
  * failure. Reason values are percent-encoded: everything except RFC 3986
  * unreserved (ALPHA DIGIT - . _ ~) becomes %XX with upper-case hex. */
 char *cd_hi_format(const cd_hi_chain *chain, size_t from, long private_from);
+
+/* Formats the whole chain for a response to the caller (the 181), with
+ * the entries at positions hide_a and hide_b (-1: none) marked
+ * ?Privacy=history. Returns a malloc'd string, NULL on allocation failure. */
+char *cd_hi_format_hiding(const cd_hi_chain *chain, long hide_a, long hide_b);
 
 /* Number of leading entries that were received (not ours). */
 size_t cd_hi_received(const cd_hi_chain *chain);

@@ -525,8 +525,14 @@ static enum cd_regstate regstate_of(struct span value) {
   return CD_REGSTATE_UNKNOWN;
 }
 
+static enum cd_sescase sescase_of(struct span value) {
+  if (span_equals_nocase(value, "orig")) return CD_SESCASE_ORIG;
+  if (span_equals_nocase(value, "term")) return CD_SESCASE_TERM;
+  return CD_SESCASE_UNKNOWN;
+}
+
 /* ;name[=value] ... after the URI (RFC 5502 served-user-param). */
-static int parse_served_params(struct span tail, enum cd_regstate *rs, const char **why) {
+static int parse_served_params(struct span tail, struct cd_served_params *out, const char **why) {
   size_t i = skip_ws(tail, 0);
   while (i < tail.n) {
     if (tail.p[i] != ';') { *why = "unexpected text after URI"; return -1; }
@@ -544,16 +550,17 @@ static int parse_served_params(struct span tail, enum cd_regstate *rs, const cha
       value = span_sub(tail, i, (size_t)end);
       i = skip_ws(tail, (size_t)end);
     }
-    if (span_equals_nocase(name, "regstate")) *rs = regstate_of(value);
+    if (span_equals_nocase(name, "regstate")) out->regstate = regstate_of(value);
+    if (span_equals_nocase(name, "sescase")) out->sescase = sescase_of(value);
   }
   return 0;
 }
 
 int cd_served_user_parse(const char *value, char key[CD_IDENTITY_KEY_MAX],
-                         enum cd_regstate *regstate, const char **why) {
+                         struct cd_served_params *params, const char **why) {
   const char *ignored;
   if (!why) why = &ignored;
-  if (regstate) *regstate = CD_REGSTATE_UNKNOWN;
+  if (params) *params = (struct cd_served_params){0};
   if (!key) { *why = "no key buffer"; return -1; }
   key[0] = '\0';
   if (!value) { *why = "no P-Served-User value"; return -1; }
@@ -561,11 +568,11 @@ int cd_served_user_parse(const char *value, char key[CD_IDENTITY_KEY_MAX],
   if (prepare_input(value, strnlen(value, IDENTITY_INPUT_MAX + 1), &in, why) < 0) return -1;
   if (locate_uri(in, true, &uri, &tail, why) < 0) return -1;
   if (key_from_uri(uri, key, why) < 0) return -1;
-  enum cd_regstate rs = CD_REGSTATE_UNKNOWN;
-  if (parse_served_params(tail, &rs, why) < 0) {
+  struct cd_served_params found = {0};
+  if (parse_served_params(tail, &found, why) < 0) {
     key[0] = '\0';
     return -1;
   }
-  if (regstate) *regstate = rs;
+  if (params) *params = found;
   return 0;
 }

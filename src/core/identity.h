@@ -65,21 +65,30 @@ int cd_identity_key(const char *uri, char key[CD_IDENTITY_KEY_MAX],
 int cd_identity_key_n(const char *uri, size_t len,
                       char key[CD_IDENTITY_KEY_MAX], const char **why);
 
+/* What P-Served-User (RFC 5502) says besides the identity. The session
+ * case matters most: CDIV is a terminating service (TS 24.604 4.5.2), so
+ * an originating request is never diverted. */
+enum cd_regstate { CD_REGSTATE_UNKNOWN = 0, CD_REGSTATE_REG, CD_REGSTATE_UNREG };
+enum cd_sescase { CD_SESCASE_UNKNOWN = 0, CD_SESCASE_ORIG, CD_SESCASE_TERM };
+struct cd_served_params {
+  enum cd_regstate regstate;   /* regstate=reg|unreg, else UNKNOWN */
+  enum cd_sescase sescase;     /* sescase=orig|term, else UNKNOWN */
+};
+
 /* Parses a P-Served-User header value (RFC 5502), e.g.
  *   <sip:bob@ims.example.net>;sescase=term;regstate=unreg
- * Writes the served user's canonical key, and sets *regstate to
- * CD_REGSTATE_REG / CD_REGSTATE_UNREG when the parameter is present, else
- * CD_REGSTATE_UNKNOWN. Returns 0 or -1 (malformed, *why explains).
+ * Writes the served user's canonical key and, when params is not NULL,
+ * the regstate and sescase parameters (UNKNOWN when absent or of another
+ * value). Returns 0 or -1 (malformed, *why explains).
  * A display name is allowed. Without <>, the URI ends at the first ';'
  * (RFC 3261 20: what follows an addr-spec are header parameters, so a bare
  * "sip:+1555@h;user=phone" keeps a sip key). Parameter names and values
- * compare case-insensitively; values may be quoted; a later regstate wins.
- * Anything after the URI other than ;name[=value] parameters is malformed
- * ("unexpected text after URI", "empty parameter", "empty parameter
- * value", besides the cd_identity_key() reasons). regstate may be NULL;
- * on failure key is "" and *regstate CD_REGSTATE_UNKNOWN. */
-enum cd_regstate { CD_REGSTATE_UNKNOWN = 0, CD_REGSTATE_REG, CD_REGSTATE_UNREG };
+ * compare case-insensitively; values may be quoted; a later parameter of
+ * the same name wins. Anything after the URI other than ;name[=value]
+ * parameters is malformed ("unexpected text after URI", "empty parameter",
+ * "empty parameter value", besides the cd_identity_key() reasons). On
+ * failure key is "" and both params UNKNOWN. */
 int cd_served_user_parse(const char *value, char key[CD_IDENTITY_KEY_MAX],
-                         enum cd_regstate *regstate, const char **why);
+                         struct cd_served_params *params, const char **why);
 
 #endif

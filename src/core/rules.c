@@ -67,10 +67,42 @@ const struct cd_rule *cd_rules_select(const struct cd_subscriber *sub,
   return NULL;
 }
 
-bool cd_rules_has_service(const struct cd_subscriber *sub, enum cd_service service)
+unsigned cd_rules_sdp_media(const char *sdp, size_t len)
 {
-  for (size_t i = 0; i < sub->n_rules; i++)
-    if (sub->rules[i].service == service && sub->rules[i].active)
-      return true;
-  return false;
+  unsigned media = 0;
+  if (sdp == NULL)
+    return 0;
+  for (size_t i = 0; i + 7 <= len; i++) {
+    if ((i == 0 || sdp[i - 1] == '\n') && sdp[i] == 'm' && sdp[i + 1] == '=') {
+      if (strncmp(sdp + i + 2, "audio", 5) == 0) media |= CD_MEDIA_AUDIO;
+      if (strncmp(sdp + i + 2, "video", 5) == 0) media |= CD_MEDIA_VIDEO;
+    }
+  }
+  return media;
+}
+
+unsigned cd_rules_select_all(const struct cd_subscriber *sub, const struct cd_call_facts *facts,
+                             const struct cd_rule *rules[CD_SVC_COUNT])
+{
+  unsigned services = 0;
+  for (int svc = 0; svc < CD_SVC_COUNT; svc++) {
+    rules[svc] = cd_rules_select(sub, (enum cd_service)svc, facts);
+    if (rules[svc])
+      services |= 1u << svc;
+  }
+  return services;
+}
+
+const struct cd_rule *cd_rules_first_immediate(const struct cd_subscriber *sub,
+                                               const struct cd_rule *const rules[CD_SVC_COUNT],
+                                               bool logged_out, bool busy)
+{
+  for (size_t i = 0; i < sub->n_rules; i++) {
+    const struct cd_rule *rule = &sub->rules[i];
+    if (rule == rules[CD_SVC_CFU] ||
+        (logged_out && rule == rules[CD_SVC_CFNL]) ||
+        (busy && rule == rules[CD_SVC_CFB]))
+      return rule;
+  }
+  return NULL;
 }

@@ -14,6 +14,7 @@
 #define CDIVAS_RULES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include "core/conf.h"
 
 struct cd_call_facts {
@@ -24,6 +25,10 @@ struct cd_call_facts {
   int minute;               /* minutes after midnight, in server.timezone */
 };
 
+/* The media fact: the CD_MEDIA_* of the m= lines of an SDP body (audio,
+ * video), 0 for none. */
+unsigned cd_rules_sdp_media(const char *sdp, size_t len);
+
 /* True when every condition of `rule` other than its service holds. */
 bool cd_rule_conditions_hold(const struct cd_rule *rule,
                              const struct cd_call_facts *facts);
@@ -33,9 +38,18 @@ const struct cd_rule *cd_rules_select(const struct cd_subscriber *sub,
                                       enum cd_service service,
                                       const struct cd_call_facts *facts);
 
-/* True when `sub` has an active rule for `service` at all (some services
- * change how cdivas treats the served user's answer: a 302 is only
- * followed when a cd rule exists). */
-bool cd_rules_has_service(const struct cd_subscriber *sub, enum cd_service service);
+/* cd_rules_select for every service: rules[svc] is the applicable rule of
+ * each (NULL when none). Returns the bit set (1 << svc) of the services
+ * that have one. */
+unsigned cd_rules_select_all(const struct cd_subscriber *sub, const struct cd_call_facts *facts,
+                             const struct cd_rule *rules[CD_SVC_COUNT]);
+
+/* The rule that diverts before the user is tried, if any: the earliest,
+ * in the subscriber's order, of rules[] among cfu always, cfnl when the
+ * user is known to be logged out, cfb when the user is busy already
+ * (max_calls reached). */
+const struct cd_rule *cd_rules_first_immediate(const struct cd_subscriber *sub,
+                                               const struct cd_rule *const rules[CD_SVC_COUNT],
+                                               bool logged_out, bool busy);
 
 #endif

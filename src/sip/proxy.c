@@ -20,7 +20,6 @@
 #include <sofia-sip/sip_util.h>
 #include <sofia-sip/su_alloc.h>
 #include <sofia-sip/url.h>
-#include "sip/call.h"
 #include "log/log.h"
 #include "sip/proxy.h"
 #include "sip/sip_msg.h"
@@ -40,91 +39,6 @@ struct cd_relay {
   nta_outgoing_t *orq;
 };
 
-/* ---------------------------------------------------------------- bookkeeping */
-
-void cd_proxy_transaction_started(struct cd_proxy *proxy)
-{
-  proxy->in_flight++;
-}
-
-void cd_proxy_transaction_answered(struct cd_proxy *proxy)
-{
-  if (proxy->in_flight > 0)
-    proxy->in_flight--;
-  if (proxy->draining && proxy->in_flight == 0 && proxy->on_idle)
-    proxy->on_idle(proxy);
-}
-
-long cd_proxy_calls_of(const struct cd_proxy *proxy, const char *key)
-{
-  return cd_keycount_get(proxy->calls_per_user, key);
-}
-
-void cd_proxy_count_call(struct cd_proxy *proxy, const char *key, long delta)
-{
-  cd_keycount_add(proxy->calls_per_user, key, delta);
-}
-
-void cd_proxy_count_diversion(struct cd_proxy *proxy, enum cd_service service)
-{
-  proxy->stats.diversions[service]++;
-}
-
-void cd_proxy_count_limit_hit(struct cd_proxy *proxy)
-{
-  proxy->stats.limit_hits++;
-}
-
-/* ---------------------------------------------------------------- own addresses */
-
-static const char *url_port_or_default(url_t const *url)
-{
-  if (url->url_port && url->url_port[0])
-    return url->url_port;
-  return url->url_type == url_sips ? "5061" : "5060";
-}
-
-bool cd_proxy_is_own_url(const struct cd_proxy *proxy, url_t const *url)
-{
-  if (url == NULL || url->url_host == NULL || url->url_user)
-    return false;
-  for (size_t i = 0; i < proxy->n_own_urls; i++) {
-    url_t const *own = proxy->own_urls[i];
-    if (!own->url_host || strcasecmp(own->url_host, url->url_host) != 0)
-      continue;
-    /* The identity names cdivas by host whatever the port; listen
-     * addresses must match the port too. */
-    if (i == 0 || strcmp(url_port_or_default(own), url_port_or_default(url)) == 0)
-      return true;
-  }
-  return false;
-}
-
-static int collect_own_urls(struct cd_proxy *proxy, const struct cd_conf *conf)
-{
-  proxy->own_urls = su_zalloc(proxy->home, (conf->n_listen + 1) * sizeof *proxy->own_urls);
-  if (proxy->own_urls == NULL)
-    return -1;
-  proxy->own_urls[proxy->n_own_urls++] = url_hdup(proxy->home, URL_STRING_MAKE(conf->identity)->us_url);
-  for (size_t i = 0; i < conf->n_listen; i++)
-    proxy->own_urls[proxy->n_own_urls++] = url_hdup(proxy->home, URL_STRING_MAKE(conf->listen[i])->us_url);
-  for (size_t i = 0; i < proxy->n_own_urls; i++)
-    if (proxy->own_urls[i] == NULL)
-      return -1;
-  return 0;
-}
-
-url_string_t const *cd_proxy_prepare_forward(struct cd_proxy *proxy, msg_t *msg, sip_t *sip)
-{
-  while (sip->sip_route && cd_proxy_is_own_url(proxy, sip->sip_route->r_url))
-    sip_route_remove(msg, sip);
-  unsigned long hops = sip->sip_max_forwards ? sip->sip_max_forwards->mf_count : 70;
-  cd_sip_set_max_forwards(msg, sip, hops > 0 ? hops - 1 : 0);
-  if (sip->sip_route)
-    return NULL;
-  return (url_string_t const *)proxy->outbound_proxy;
-}
-
 /* ---------------------------------------------------------------- relays */
 
 static void relay_destroy(struct cd_relay *relay)
@@ -135,7 +49,7 @@ static void relay_destroy(struct cd_relay *relay)
   if (relay->orq)
     nta_outgoing_destroy(relay->orq);
   nta_incoming_destroy(relay->irq);
-  cd_proxy_transaction_answered(relay->proxy);
+  cd_inflight_answered(&relay->proxy->inflight);
   free(relay);
 }
 
@@ -178,7 +92,7 @@ static int relay_request(struct cd_proxy *proxy, nta_incoming_t *irq)
     free(relay);
     return 500;
   }
-  url_string_t const *next_hop = cd_proxy_prepare_forward(proxy, msg, sip_object(msg));
+  url_string_t const *next_hop = cd_route_prepare_forward(&proxy->route, msg, sip_object(msg));
   relay->proxy = proxy;
   relay->irq = irq;
   relay->orq = nta_outgoing_mcreate(proxy->agent, relay_response, (nta_outgoing_magic_t *)relay,
@@ -193,7 +107,7 @@ static int relay_request(struct cd_proxy *proxy, nta_incoming_t *irq)
     relay->next->prev = &relay->next;
   relay->prev = &proxy->relays;
   proxy->relays = relay;
-  cd_proxy_transaction_started(proxy);
+  cd_inflight_started(&proxy->inflight);
   return 0;
 }
 
@@ -207,7 +121,7 @@ static void forward_ack(struct cd_proxy *proxy, nta_incoming_t *irq)
     msg_destroy(msg);
     return;
   }
-  url_string_t const *next_hop = cd_proxy_prepare_forward(proxy, msg, sip);
+  url_string_t const *next_hop = cd_route_prepare_forward(&proxy->route, msg, sip);
   nta_outgoing_t *orq = nta_outgoing_mcreate(proxy->agent, NULL, NULL, next_hop, msg,
                                              NTATAG_STATELESS(1), TAG_END());
   if (orq == NULL)
@@ -217,18 +131,6 @@ static void forward_ack(struct cd_proxy *proxy, nta_incoming_t *irq)
 }
 
 /* ---------------------------------------------------------------- dispatch */
-
-/* cdivas as the destination: the Request-URI is ours and no Route is left
- * after our own entries. */
-static bool addressed_to_us(struct cd_proxy *proxy, sip_t const *sip)
-{
-  if (!cd_proxy_is_own_url(proxy, sip->sip_request->rq_url))
-    return false;
-  for (sip_route_t const *r = sip->sip_route; r; r = r->r_next)
-    if (!cd_proxy_is_own_url(proxy, r->r_url))
-      return false;
-  return true;
-}
 
 /* The expiry a REGISTER asks for: the Contact's expires parameter, else
  * the Expires header, else 3600 (RFC 3261 10.2.1.1); "Contact: *" with
@@ -322,11 +224,13 @@ static int default_leg_request(nta_leg_magic_t *magic, nta_leg_t *leg,
 
   switch (method) {
   case sip_method_invite:
-    if (addressed_to_us(proxy, sip))
+    if (cd_route_ends_here(&proxy->route, sip))
       return 404;   /* nobody to call here: forwarding it would loop back */
-    return cd_call_invite(proxy, irq, sip);
+    if (proxy->inflight.draining)
+      return 503;
+    return cd_call_invite(&proxy->calls, proxy->conf, irq, sip);
   case sip_method_ack:
-    if (!addressed_to_us(proxy, sip))
+    if (!cd_route_ends_here(&proxy->route, sip))
       forward_ack(proxy, irq);
     nta_incoming_destroy(irq);
     return 0;
@@ -338,7 +242,7 @@ static int default_leg_request(nta_leg_magic_t *magic, nta_leg_t *leg,
     break;
   }
 
-  if (addressed_to_us(proxy, sip)) {
+  if (cd_route_ends_here(&proxy->route, sip)) {
     if (method == sip_method_options) {
       nta_incoming_treply(irq, SIP_200_OK,
                           SIPTAG_ALLOW_STR("INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, MESSAGE, INFO, UPDATE, PRACK, REFER, NOTIFY, SUBSCRIBE"),
@@ -390,7 +294,7 @@ static size_t plan_bindings(su_home_t *home, const struct cd_conf *conf, struct 
         break;
       snprintf(specs[n].uri, sizeof specs[n].uri, "%s:%s%s%s:%s;transport=%s",
                url->url_type == url_sips ? "sips" : "sip", v6 ? "[" : "", host,
-               v6 ? "]" : "", url_port_or_default(url), protos[p]);
+               v6 ? "]" : "", cd_sip_url_port(url), protos[p]);
       if (!already_bound(specs, n, specs[n].uri))
         n++;
     }
@@ -436,7 +340,7 @@ int cd_proxy_start(struct cd_proxy *proxy, su_root_t *root, struct cd_conf *conf
   su_home_init(proxy->home);
   proxy->root = root;
   proxy->conf = cd_conf_ref(conf);
-  if (collect_own_urls(proxy, conf) < 0)
+  if (cd_route_init(&proxy->route, conf) < 0)
     return -1;
   proxy->calls_per_user = cd_keycount_create();
   if (proxy->calls_per_user == NULL)
@@ -457,9 +361,6 @@ int cd_proxy_start(struct cd_proxy *proxy, su_root_t *root, struct cd_conf *conf
     errno = 0;
     return -1;
   }
-  proxy->keeps_ledger = limits.ledger_ttl > 0;
-  if (conf->outbound_proxy)
-    proxy->outbound_proxy = url_hdup(proxy->home, URL_STRING_MAKE(conf->outbound_proxy)->us_url);
 
   struct bind_spec specs[64];
   size_t n = plan_bindings(proxy->home, conf, specs, 64);
@@ -497,6 +398,11 @@ int cd_proxy_start(struct cd_proxy *proxy, su_root_t *root, struct cd_conf *conf
     cd_log(CD_LOG_ERROR, "cannot create the default leg");
     return -1;
   }
+  proxy->calls = (struct cd_calls){
+    .root = root, .agent = proxy->agent, .default_leg = proxy->default_leg,
+    .route = &proxy->route, .inflight = &proxy->inflight, .store = proxy->store,
+    .keeps_ledger = limits.ledger_ttl > 0, .per_user = proxy->calls_per_user,
+  };
   return 0;
 }
 
@@ -509,14 +415,12 @@ void cd_proxy_set_conf(struct cd_proxy *proxy, struct cd_conf *conf)
 
 void cd_proxy_drain(struct cd_proxy *proxy)
 {
-  proxy->draining = true;
-  if (proxy->in_flight == 0 && proxy->on_idle)
-    proxy->on_idle(proxy);
+  cd_inflight_drain(&proxy->inflight);
 }
 
 void cd_proxy_stop(struct cd_proxy *proxy)
 {
-  cd_call_destroy_all(proxy);
+  cd_calls_destroy_all(&proxy->calls);
   while (proxy->relays)
     relay_destroy(proxy->relays);
   if (proxy->default_leg)
@@ -532,5 +436,6 @@ void cd_proxy_stop(struct cd_proxy *proxy)
   proxy->store = NULL;
   cd_keycount_destroy(proxy->calls_per_user);
   proxy->calls_per_user = NULL;
+  cd_route_deinit(&proxy->route);
   su_home_deinit(proxy->home);
 }

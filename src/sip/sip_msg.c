@@ -17,6 +17,15 @@ const char *cd_sip_unknown_value(sip_t const *sip, const char *name)
   return NULL;
 }
 
+const char *cd_sip_unknown_last(sip_t const *sip, const char *name)
+{
+  const char *value = NULL;
+  for (sip_unknown_t const *un = sip->sip_unknown; un; un = un->un_next)
+    if (un->un_name && strcasecmp(un->un_name, name) == 0)
+      value = un->un_value ? un->un_value : "";
+  return value;
+}
+
 int cd_sip_add_header(msg_t *msg, sip_t *sip, const char *name, const char *value)
 {
   su_home_t *home = msg_home(msg);
@@ -81,7 +90,10 @@ int cd_sip_history_info(sip_t const *sip, cd_hi_chain *chain, const char **why)
   return 0;
 }
 
-char *cd_sip_url_str(su_home_t *home, url_t const *url)
+
+const char *cd_sip_url_port(url_t const *url)
 {
-  return url_as_string(home, url);
+  if (url->url_port && url->url_port[0])
+    return url->url_port;
+  return url->url_type == url_sips ? "5061" : "5060";
 }

@@ -17,6 +17,9 @@
 
 /* Value of the first unknown header called `name` (case-insensitive), or NULL. */
 const char *cd_sip_unknown_value(sip_t const *sip, const char *name);
+/* ... of the last one: where each hop adds one (P-Served-User: every AS on
+ * the way may keep the S-CSCF's, and the S-CSCF appends its own). */
+const char *cd_sip_unknown_last(sip_t const *sip, const char *name);
 
 /* Adds "name: value" to `msg` before the body. Returns 0 or -1. */
 int cd_sip_add_header(msg_t *msg, sip_t *sip, const char *name, const char *value);
@@ -35,7 +38,8 @@ int cd_sip_set_max_forwards(msg_t *msg, sip_t *sip, unsigned long count);
  * Returns 0, or -1 with *why set (malformed History-Info). */
 int cd_sip_history_info(sip_t const *sip, cd_hi_chain *chain, const char **why);
 
-/* The URL as a string in `home` ("sip:bob@host"), or NULL. */
-char *cd_sip_url_str(su_home_t *home, url_t const *url);
+/* The URL's port, or its scheme's default ("5061" for sips, else "5060"). */
+const char *cd_sip_url_port(url_t const *url);
+
 
 #endif

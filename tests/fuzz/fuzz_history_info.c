@@ -31,10 +31,10 @@
 
 /* A served-user check that sometimes matches a received entry, so the
  * "served user is the last entry" path runs on fuzzed entries too. */
-static bool is_served(const char *uri, void *ctx)
+static bool is_served(const char *key, void *ctx)
 {
   (void)ctx;
-  return strstr(uri, "bob") != NULL;
+  return strstr(key, "bob") != NULL;
 }
 
 static void die(const char *what, const char *detail)

@@ -122,13 +122,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       (rc != rc_n || strcmp(key, key_n) != 0))
     die("cd_identity_key_n differs from cd_identity_key", value, key_n);
 
-  enum cd_regstate rs = CD_REGSTATE_REG;
-  int rc_su = cd_served_user_parse(value, su, &rs, &why_su);
+  struct cd_served_params ps = { CD_REGSTATE_REG, CD_SESCASE_ORIG };
+  int rc_su = cd_served_user_parse(value, su, &ps, &why_su);
   check_key(value, rc_su, su, why_su);
-  if (rc_su != 0 && rs != CD_REGSTATE_UNKNOWN)
-    die("failed P-Served-User parse left a regstate", value, su);
-  if (rs != CD_REGSTATE_UNKNOWN && rs != CD_REGSTATE_REG && rs != CD_REGSTATE_UNREG)
+  if (rc_su != 0 && (ps.regstate != CD_REGSTATE_UNKNOWN || ps.sescase != CD_SESCASE_UNKNOWN))
+    die("failed P-Served-User parse left a parameter", value, su);
+  if (ps.regstate != CD_REGSTATE_UNKNOWN && ps.regstate != CD_REGSTATE_REG && ps.regstate != CD_REGSTATE_UNREG)
     die("regstate out of range", value, su);
+  if (ps.sescase != CD_SESCASE_UNKNOWN && ps.sescase != CD_SESCASE_ORIG && ps.sescase != CD_SESCASE_TERM)
+    die("sescase out of range", value, su);
   /* NULL out-parameters are allowed. */
   (void)cd_served_user_parse(value, su, NULL, NULL);
   (void)cd_identity_key(value, key, NULL);

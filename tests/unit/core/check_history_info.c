@@ -12,18 +12,17 @@
 #include <string.h>
 
 #include "core/history_info.h"
+#include "core/identity.h"
 
 #define BOB "sip:bob@ims.example.net"
 #define CAROL "sip:carol@ims.example.net"
 #define DAVE "sip:dave@ims.example.net"
 #define BUSY_REASON "SIP;cause=486;text=\"Busy Here\""
 
-/* Tests only: the served user's URI equals the entry URI up to its first
- * ';' or '?'. Production passes a matcher based on identity keys. */
-static bool same_uri(const char *uri, void *ctx) {
-  const char *want = ctx;
-  size_t n = strcspn(uri, ";?");
-  return strlen(want) == n && strncmp(uri, want, n) == 0;
+/* The served user is the URI ctx: the entry's key is ctx's key. */
+static bool same_uri(const char *key, void *ctx) {
+  char want[CD_IDENTITY_KEY_MAX];
+  return cd_identity_key(ctx, want, NULL) == 0 && strcmp(key, want) == 0;
 }
 
 /* Asserts cd_hi_format(chain, from, private_from) == want. */
@@ -203,6 +202,33 @@ START_TEST(test_reason_escaping) {
   ck_assert_str_eq(got, "<sip:bob@ims.example.net?Reason=Q.850%3Bcause%3D18%3Btext%3D%22a%26b"
                         "%3Fc%3Cd%3Ee%2Cf%25g%20h%C3%A9~_.-%22>;index=1");
   free(got);
+  cd_hi_free(&chain);
+}
+END_TEST
+
+/* The 181's History-Info: any two positions hidden, the rest as formatted. */
+START_TEST(test_format_hiding) {
+  cd_hi_chain chain;
+  cd_hi_init(&chain);
+  ck_assert_int_eq(cd_hi_divert(&chain, BOB, same_uri, BOB, CAROL, 302, NULL, false), 1);
+  const struct { long a, b; const char *want; } cases[] = {
+    { -1, -1, "<sip:bob@ims.example.net>;index=1, <sip:carol@ims.example.net;cause=302>;index=1.1;mp=1" },
+    { 1, -1, "<sip:bob@ims.example.net>;index=1, "
+             "<sip:carol@ims.example.net;cause=302?Privacy=history>;index=1.1;mp=1" },
+    { -1, 0, "<sip:bob@ims.example.net?Privacy=history>;index=1, "
+             "<sip:carol@ims.example.net;cause=302>;index=1.1;mp=1" },
+    { 1, 0, "<sip:bob@ims.example.net?Privacy=history>;index=1, "
+            "<sip:carol@ims.example.net;cause=302?Privacy=history>;index=1.1;mp=1" },
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    char *got = cd_hi_format_hiding(&chain, cases[i].a, cases[i].b);
+    ck_assert_ptr_nonnull(got);
+    ck_assert_str_eq(got, cases[i].want);
+    free(got);
+  }
+  char *empty = cd_hi_format_hiding(NULL, 0, 1);
+  ck_assert_str_eq(empty, "");
+  free(empty);
   cd_hi_free(&chain);
 }
 END_TEST
@@ -461,30 +487,24 @@ START_TEST(test_prefix_bytes) {
 }
 END_TEST
 
-static bool is_carol(const char *uri, void *ctx) {
-  (void)ctx;
-  return same_uri(uri, CAROL);
-}
-
-static bool is_nobody(const char *uri, void *ctx) {
-  (void)uri;
-  (void)ctx;
-  return false;
-}
-
 START_TEST(test_contains) {
   cd_hi_chain chain;
   const char *why = NULL;
   cd_hi_init(&chain);
-  ck_assert(!cd_hi_contains(&chain, is_carol, NULL));
+  char carol[CD_IDENTITY_KEY_MAX], a[CD_IDENTITY_KEY_MAX];
+  ck_assert_int_eq(cd_identity_key(CAROL, carol, NULL), 0);
+  ck_assert_int_eq(cd_identity_key("sip:a@x", a, NULL), 0);
+  ck_assert(!cd_hi_contains_key(&chain, carol));
   ck_assert_int_eq(cd_hi_parse(&chain, "<sip:a@x>;index=1", &why), 0);
-  ck_assert(!cd_hi_contains(&chain, is_carol, NULL));
+  ck_assert(!cd_hi_contains_key(&chain, carol));
   ck_assert_int_eq(cd_hi_divert(&chain, BOB, same_uri, BOB, CAROL, 302, NULL, false), 2);
-  ck_assert(cd_hi_contains(&chain, is_carol, NULL));
-  ck_assert(cd_hi_contains(&chain, same_uri, "sip:a@x"));
-  ck_assert(!cd_hi_contains(&chain, is_nobody, NULL));
-  ck_assert(!cd_hi_contains(&chain, NULL, NULL));
-  ck_assert(!cd_hi_contains(NULL, is_carol, NULL));
+  /* The target entry carries ;cause=302: the key is the identity's. */
+  ck_assert(cd_hi_contains_key(&chain, carol));
+  ck_assert(cd_hi_contains_key(&chain, a));
+  ck_assert(!cd_hi_contains_key(&chain, "sip:nobody@x"));
+  ck_assert(!cd_hi_contains_key(&chain, ""));
+  ck_assert(!cd_hi_contains_key(&chain, NULL));
+  ck_assert(!cd_hi_contains_key(NULL, carol));
   cd_hi_free(&chain);
 }
 END_TEST
@@ -557,6 +577,7 @@ static Suite *history_info_suite(void) {
   tcase_add_test(wire, test_target_with_headers);
   tcase_add_test(wire, test_reason_escaping);
   tcase_add_test(wire, test_private_from);
+  tcase_add_test(wire, test_format_hiding);
   tcase_add_test(wire, test_format_edges);
   suite_add_tcase(s, wire);
   TCase *parse = tcase_create("parse");

@@ -295,38 +295,45 @@ END_TEST
 
 START_TEST(test_served_user) {
   char key[CD_IDENTITY_KEY_MAX];
-  enum cd_regstate rs = CD_REGSTATE_REG;
+  struct cd_served_params p = { CD_REGSTATE_REG, CD_SESCASE_ORIG };
   const char *why = NULL;
 
   ck_assert_int_eq(cd_served_user_parse("<sip:bob@ims.example.net>;sescase=term;regstate=unreg",
-                                        key, &rs, &why), 0);
+                                        key, &p, &why), 0);
   ck_assert_str_eq(key, "sip:bob@ims.example.net");
-  ck_assert_int_eq(rs, CD_REGSTATE_UNREG);
+  ck_assert_int_eq(p.regstate, CD_REGSTATE_UNREG);
+  ck_assert_int_eq(p.sescase, CD_SESCASE_TERM);
 
   ck_assert_int_eq(cd_served_user_parse("\"Bob <B>\" <sips:Bob@IMS.example.net:5061> ; "
-                                        "SesCase=orig ; RegState=REG", key, &rs, &why), 0);
+                                        "SesCase=orig ; RegState=REG", key, &p, &why), 0);
   ck_assert_str_eq(key, "sip:Bob@ims.example.net");
-  ck_assert_int_eq(rs, CD_REGSTATE_REG);
+  ck_assert_int_eq(p.regstate, CD_REGSTATE_REG);
+  ck_assert_int_eq(p.sescase, CD_SESCASE_ORIG);
 
-  ck_assert_int_eq(cd_served_user_parse("<sip:bob@h>;regstate=maybe", key, &rs, &why), 0);
-  ck_assert_int_eq(rs, CD_REGSTATE_UNKNOWN);
-  rs = CD_REGSTATE_REG;
-  ck_assert_int_eq(cd_served_user_parse("<sip:bob@h>", key, &rs, &why), 0);
-  ck_assert_int_eq(rs, CD_REGSTATE_UNKNOWN);
-  ck_assert_int_eq(cd_served_user_parse("<sip:bob@h>;regstate", key, &rs, &why), 0);
-  ck_assert_int_eq(rs, CD_REGSTATE_UNKNOWN);
+  ck_assert_int_eq(cd_served_user_parse("<sip:bob@h>;regstate=maybe", key, &p, &why), 0);
+  ck_assert_int_eq(p.regstate, CD_REGSTATE_UNKNOWN);
+  p.regstate = CD_REGSTATE_REG;
+  ck_assert_int_eq(cd_served_user_parse("<sip:bob@h>", key, &p, &why), 0);
+  ck_assert_int_eq(p.regstate, CD_REGSTATE_UNKNOWN);
+  ck_assert_int_eq(p.sescase, CD_SESCASE_UNKNOWN);   /* no parameters: the caller decides */
+  ck_assert_int_eq(cd_served_user_parse("<sip:bob@h>;sescase=\"ORIG\";sescase=term", key, &p, &why), 0);
+  ck_assert_int_eq(p.sescase, CD_SESCASE_TERM);
+  ck_assert_int_eq(cd_served_user_parse("<sip:bob@h>;sescase=later", key, &p, &why), 0);
+  ck_assert_int_eq(p.sescase, CD_SESCASE_UNKNOWN);
+  ck_assert_int_eq(cd_served_user_parse("<sip:bob@h>;regstate", key, &p, &why), 0);
+  ck_assert_int_eq(p.regstate, CD_REGSTATE_UNKNOWN);
   ck_assert_int_eq(cd_served_user_parse("<sip:bob@h>;x=\"a;regstate=reg\";regstate=unreg",
-                                        key, &rs, &why), 0);
-  ck_assert_int_eq(rs, CD_REGSTATE_UNREG);
+                                        key, &p, &why), 0);
+  ck_assert_int_eq(p.regstate, CD_REGSTATE_UNREG);
 
   /* Bare URI: what follows belongs to the header, user=phone included. */
-  ck_assert_int_eq(cd_served_user_parse("sip:bob@h;sescase=term;regstate=reg", key, &rs, &why), 0);
+  ck_assert_int_eq(cd_served_user_parse("sip:bob@h;sescase=term;regstate=reg", key, &p, &why), 0);
   ck_assert_str_eq(key, "sip:bob@h");
-  ck_assert_int_eq(rs, CD_REGSTATE_REG);
-  ck_assert_int_eq(cd_served_user_parse("sip:+15551000002@h;user=phone", key, &rs, &why), 0);
+  ck_assert_int_eq(p.regstate, CD_REGSTATE_REG);
+  ck_assert_int_eq(cd_served_user_parse("sip:+15551000002@h;user=phone", key, &p, &why), 0);
   ck_assert_str_eq(key, "sip:+15551000002@h");
   ck_assert_int_eq(cd_served_user_parse("<sip:+15551000002@h;user=phone>;regstate=reg",
-                                        key, &rs, &why), 0);
+                                        key, &p, &why), 0);
   ck_assert_str_eq(key, "tel:+15551000002");
   ck_assert_int_eq(cd_served_user_parse("  tel:+1-555-100-0002  ", key, NULL, &why), 0);
   ck_assert_str_eq(key, "tel:+15551000002");
@@ -351,13 +358,14 @@ START_TEST(test_served_user_bad) {
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     char key[CD_IDENTITY_KEY_MAX];
-    enum cd_regstate rs = CD_REGSTATE_REG;
+    struct cd_served_params p = { CD_REGSTATE_REG, CD_SESCASE_ORIG };
     const char *why = NULL;
-    ck_assert_msg(cd_served_user_parse(bad[i].value, key, &rs, &why) == -1, "%s accepted",
+    ck_assert_msg(cd_served_user_parse(bad[i].value, key, &p, &why) == -1, "%s accepted",
                   bad[i].value);
     ck_assert_str_eq(why, bad[i].why);
     ck_assert_str_eq(key, "");
-    ck_assert_int_eq(rs, CD_REGSTATE_UNKNOWN);
+    ck_assert_int_eq(p.regstate, CD_REGSTATE_UNKNOWN);
+    ck_assert_int_eq(p.sescase, CD_SESCASE_UNKNOWN);
   }
   char key[CD_IDENTITY_KEY_MAX];
   ck_assert_int_eq(cd_served_user_parse(NULL, key, NULL, NULL), -1);

@@ -1,6 +1,7 @@
 /* Unit tests for rule selection: order, service as trigger, and each condition. */
 #include <check.h>
 #include <stdlib.h>
+#include <string.h>
 #include "core/rules.h"
 
 static struct cd_rule rule(enum cd_service svc, const char *target)
@@ -49,7 +50,6 @@ START_TEST(inactive_rule_is_skipped)
   ck_assert_str_eq(cd_rules_select(&s, CD_SVC_CFU, &weekday_noon)->target, "sip:on@x");
   rules[1].active = false;
   ck_assert_ptr_null(cd_rules_select(&s, CD_SVC_CFU, &weekday_noon));
-  ck_assert(!cd_rules_has_service(&s, CD_SVC_CFU));
 }
 END_TEST
 
@@ -131,6 +131,54 @@ START_TEST(validity_window_wrapping_midnight)
 }
 END_TEST
 
+START_TEST(select_all_services)
+{
+  struct cd_rule rules[] = { rule(CD_SVC_CFB, "sip:b@x"), rule(CD_SVC_CFNR, "sip:nr@x"),
+                             rule(CD_SVC_CFNR, "sip:nr2@x") };
+  struct cd_subscriber s = subscriber(rules, 3);
+  const struct cd_rule *by[CD_SVC_COUNT];
+  unsigned services = cd_rules_select_all(&s, &weekday_noon, by);
+  ck_assert_uint_eq(services, (1u << CD_SVC_CFB) | (1u << CD_SVC_CFNR));
+  ck_assert_ptr_eq(by[CD_SVC_CFB], &rules[0]);
+  ck_assert_ptr_eq(by[CD_SVC_CFNR], &rules[1]);
+  ck_assert_ptr_null(by[CD_SVC_CFU]);
+  ck_assert_ptr_null(by[CD_SVC_CD]);
+}
+END_TEST
+
+/* Before the user is tried: cfu always, cfnl only when logged out, cfb
+ * only when busy; the earliest in the subscriber's order wins. */
+START_TEST(first_immediate_rule)
+{
+  struct cd_rule rules[] = { rule(CD_SVC_CFNL, "sip:nl@x"), rule(CD_SVC_CFB, "sip:b@x"),
+                             rule(CD_SVC_CFU, "sip:u@x"), rule(CD_SVC_CFNR, "sip:nr@x") };
+  struct cd_subscriber s = subscriber(rules, 4);
+  const struct cd_rule *by[CD_SVC_COUNT];
+  cd_rules_select_all(&s, &weekday_noon, by);
+  ck_assert_ptr_eq(cd_rules_first_immediate(&s, by, false, false), &rules[2]);
+  ck_assert_ptr_eq(cd_rules_first_immediate(&s, by, true, false), &rules[0]);
+  ck_assert_ptr_eq(cd_rules_first_immediate(&s, by, false, true), &rules[1]);
+  ck_assert_ptr_eq(cd_rules_first_immediate(&s, by, true, true), &rules[0]);
+  struct cd_subscriber only_nr = subscriber(&rules[3], 1);
+  cd_rules_select_all(&only_nr, &weekday_noon, by);
+  ck_assert_ptr_null(cd_rules_first_immediate(&only_nr, by, true, true));
+}
+END_TEST
+
+START_TEST(sdp_media)
+{
+  const char *audio = "v=0\r\nm=audio 4000 RTP/AVP 0\r\n";
+  const char *both = "v=0\r\nm=audio 4000 RTP/AVP 0\r\nm=video 4002 RTP/AVP 96\r\n";
+  const char *none = "v=0\r\na=m=audio\r\n";
+  ck_assert_uint_eq(cd_rules_sdp_media(audio, strlen(audio)), CD_MEDIA_AUDIO);
+  ck_assert_uint_eq(cd_rules_sdp_media(both, strlen(both)), CD_MEDIA_AUDIO | CD_MEDIA_VIDEO);
+  ck_assert_uint_eq(cd_rules_sdp_media(none, strlen(none)), 0);
+  ck_assert_uint_eq(cd_rules_sdp_media("m=video", 7), CD_MEDIA_VIDEO);
+  ck_assert_uint_eq(cd_rules_sdp_media("m=vide", 6), 0);
+  ck_assert_uint_eq(cd_rules_sdp_media(NULL, 10), 0);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("rules");
@@ -142,6 +190,9 @@ int main(void)
   tcase_add_test(tc, media_condition);
   tcase_add_test(tc, validity_condition);
   tcase_add_test(tc, validity_window_wrapping_midnight);
+  tcase_add_test(tc, select_all_services);
+  tcase_add_test(tc, first_immediate_rule);
+  tcase_add_test(tc, sdp_media);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_ENV);

@@ -1,0 +1,101 @@
+/*
+ * call_private.h - the state of one call, shared by the three files of
+ * the call module (not to be included elsewhere):
+ *   call.c         arrival: the served user, the call's facts; life and death
+ *   call_branch.c  the branch being tried: answers upstream, timers, the
+ *                  state machine's actions, CANCEL
+ *   call_divert.c  serving a user: immediate rules, the state store's
+ *                  word on registration, and the diversion itself
+ *
+ * A call owns the server transaction (irq), the received request, the
+ * client transaction of the branch being tried and its timers. Every
+ * branch is built from a msg_copy() of the received INVITE, so it starts
+ * from the request exactly as it came in. After relaying a 2xx the call
+ * lingers for at least 64*T1 so that further 2xx still reach the caller;
+ * any other final answer ends it at once. While it lingers it keeps the
+ * branch (the client transaction that receives those 2xx) but not the
+ * server transaction (call_branch.c says why).
+ */
+#ifndef CDIVAS_SIP_CALL_PRIVATE_H
+#define CDIVAS_SIP_CALL_PRIVATE_H
+
+#include <stdbool.h>
+#include <sofia-sip/nta.h>
+#include <sofia-sip/su_wait.h>
+#include <sofia-sip/tport.h>
+#include "core/call_fsm.h"
+#include "core/conf.h"
+#include "core/history_info.h"
+#include "core/identity.h"
+#include "core/registrations.h"
+#include "core/rules.h"
+#include "sip/call.h"
+
+struct cd_call {
+  struct cd_call *next, **prev;
+  struct cd_calls *calls;
+  struct cd_conf *conf;               /* the snapshot this call started with */
+  nta_incoming_t *irq;                /* NULL once released after the 2xx */
+  tport_t *tport;                     /* the caller's transport, kept with the irq released */
+  msg_t *request;                     /* the INVITE as received */
+  su_home_t *home;                    /* the request's home: strings that live as long as the call */
+  nta_outgoing_t *branch;             /* the client transaction being tried */
+  su_timer_t *no_reply_timer;
+  su_timer_t *not_reachable_timer;
+  su_timer_t *linger;
+  struct cd_fsm fsm;
+  /* The served user of the current branch (changes along a chain). */
+  const struct cd_subscriber *served;
+  const char *served_uri;             /* its History-Info URI */
+  const struct cd_rule *rules[CD_SVC_COUNT]; /* applicable rule per service */
+  unsigned services;                  /* bit set of the services in rules[] */
+  bool serve_initial;                 /* the served user is the one the INVITE named */
+  bool serve_busy;                    /* ... and has max_calls calls already */
+  char *counted_key;                  /* served user whose max_calls count this call holds */
+  /* Asking the state store whether the served user is logged in (CFNL). */
+  struct cd_store_query *store_query; /* in flight: the call waits for it */
+  bool asking_store;                  /* the question is being put: an answer now is kept */
+  bool store_answered;
+  enum cd_reg_status store_answer;
+  enum cd_regstate psu_regstate;      /* what P-Served-User said of the INVITE's served user */
+  /* Facts for rule conditions, fixed when the call arrives. */
+  struct cd_call_facts facts;
+  char caller_key[CD_IDENTITY_KEY_MAX];
+  const char *caller_uri;
+  const char *call_id;
+  char ticket_hash[65];               /* SHA-256 of the MIKEY ticket in the SDP, hex; "" when none */
+  cd_hi_chain chain;
+  size_t received_hi;                 /* leading chain entries that came in the INVITE */
+  bool answered;                      /* a final answer went upstream */
+};
+
+/* call.c */
+void call_destroy(struct cd_call *call);
+
+/* call_branch.c */
+/* Answers the caller (no-op once the server transaction is released). */
+void call_reply(struct cd_call *call, int status, const char *phrase);
+/* Sends the received INVITE on as a new branch towards `target` (NULL:
+ * unchanged Request-URI) with the chain's new History-Info entries and,
+ * after a diversion (hi_index, the target's entry), the CDIV indication;
+ * `services` are the served user's rules the branch may trigger. Returns
+ * 0, or -1 after answering the caller. */
+int call_send_branch(struct cd_call *call, const char *target, unsigned services,
+                     const char *hi_index);
+/* Stops the branch and every timer (call_destroy). */
+void call_branch_teardown(struct cd_call *call);
+/* The server transaction's callback: a CANCEL, or its end. */
+int call_irq_event(nta_incoming_magic_t *magic, nta_incoming_t *irq, sip_t const *sip);
+
+/* call_divert.c */
+/* Makes `sub` the call's served user (see call_divert.c). Returns 0, also
+ * while the call waits for the state store, or -1 after answering. */
+int call_serve(struct cd_call *call, const struct cd_subscriber *sub, const char *uri,
+               bool initial);
+/* Diverts the call with `service` and `cause`: to the rule's target, or to
+ * deflect_to (CD; deflect_key its canonical key). Returns 0, or -1 after
+ * answering the caller. */
+int call_divert(struct cd_call *call, enum cd_service service, int cause, int reason_status,
+                const char *deflect_to, const char *deflect_key);
+
+#endif
