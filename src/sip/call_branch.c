@@ -16,6 +16,7 @@
 #include <sofia-sip/su_alloc.h>
 #include <sofia-sip/nta_stateless.h>
 #include <sofia-sip/nta_tport.h>
+#include <sofia-sip/tport_tag.h>
 #include "log/log.h"
 #include "sip/call_private.h"
 #include "sip/sip_msg.h"
@@ -299,9 +300,11 @@ int call_send_branch(struct cd_call *call, const char *target, unsigned services
       goto fail;
   }
   cd_fsm_begin_branch(&call->fsm, services);
+  const char *ident = cd_route_ident(call->calls->route, next_hop, sip);
   call->branch = nta_outgoing_mcreate(call->calls->agent, branch_response,
                                       (nta_outgoing_magic_t *)call, next_hop, msg,
-                                      NTATAG_PASS_100(1), TAG_END());
+                                      NTATAG_PASS_100(1), TAG_IF(ident, TPTAG_IDENT(ident)),
+                                      TAG_END());
   msg = NULL;
   if (call->branch == NULL) {
     cd_log(CD_LOG_WARNING, "call-id=%s: cannot forward INVITE to %s", call->call_id,

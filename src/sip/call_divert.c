@@ -19,6 +19,7 @@
 #include <sofia-sip/sip_protos.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_alloc.h>
+#include <sofia-sip/tport_tag.h>
 #include "core/divert_limits.h"
 #include "core/inquiry.h"
 #include "core/ledger.h"
@@ -39,10 +40,12 @@ static void notify_served_user(struct cd_call *call, enum cd_service service, in
   snprintf(text, sizeof text, "Call %s from %s was diverted to %s (%s, cause %d).\r\n",
            call->call_id, call->caller_uri ? call->caller_uri : "an unknown caller",
            target, cd_service_name(service), cause);
-  url_string_t const *next_hop = (url_string_t const *)call->calls->route->outbound_proxy;
+  const struct cd_route *route = call->calls->route;
+  url_string_t const *next_hop = (url_string_t const *)route->outbound_proxy;
+  const char *ident = route->dual_stack && next_hop ? cd_route_family_ident(next_hop->us_url->url_host) : NULL;
   nta_outgoing_t *orq = nta_outgoing_tcreate(
       call->calls->default_leg, NULL, NULL, next_hop, SIP_METHOD_MESSAGE,
-      URL_STRING_MAKE(call->served->user),
+      URL_STRING_MAKE(call->served->user), TAG_IF(ident, TPTAG_IDENT(ident)),
       SIPTAG_FROM_STR(call->conf->identity), SIPTAG_TO_STR(call->served->user),
       SIPTAG_CONTENT_TYPE_STR("text/plain"), SIPTAG_PAYLOAD_STR(text), TAG_END());
   if (orq == NULL)
