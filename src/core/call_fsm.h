@@ -12,7 +12,21 @@
  * rule for (a bit set of cd_service).
  *
  * Causes follow TS 24.604 (protocol brief §2): cfb 486, cfnr 408, cfnl 404,
- * cd 480 before alerting / 487 after, cfnrc 503.
+ * cd 480 before alerting / 487 after, cfnrc 503. Which final answer of the
+ * served user triggers which service (doc/cdivas.8, "Triggers"):
+ *
+ *   answer            before a 180              after a 180
+ *   486, 600          cfb                       cfb
+ *   603               cfb if decline_is_busy    cfb if decline_is_busy
+ *   302 with Contact  cd (480)                  cd (487)
+ *   404               cfnl                      relayed
+ *   480               cfnl                      cfnr
+ *   408               cfnrc                     cfnr
+ *   500, 503          cfnrc                     cfnrc
+ *   no answer at all  cfnrc                     cfnr
+ *
+ * A 183 (early media, preconditions) is not alerting: only 180 starts the
+ * no-reply timer and makes the user count as reached.
  */
 #ifndef CDIVAS_CALL_FSM_H
 #define CDIVAS_CALL_FSM_H
@@ -67,11 +81,12 @@ struct cd_fsm {
   enum cd_fsm_state state;
   unsigned services;     /* 1u << cd_service for each service with an applicable rule */
   bool alerted;          /* a 180 arrived on this branch */
+  bool decline_is_busy;  /* 603 Decline counts as user busy (server.decline_is_busy) */
 };
 
 /* A new branch towards a user whose applicable rules are `services`
  * (0 for a plain target: everything is relayed). */
-void cd_fsm_begin_branch(struct cd_fsm *fsm, unsigned services);
+void cd_fsm_begin_branch(struct cd_fsm *fsm, unsigned services, bool decline_is_busy);
 
 /* Feeds one event; returns what to do. The state moves on. */
 struct cd_fsm_result cd_fsm_step(struct cd_fsm *fsm, const struct cd_fsm_event *ev);

@@ -299,7 +299,7 @@ int call_send_branch(struct cd_call *call, const char *target, unsigned services
     if (!ok)
       goto fail;
   }
-  cd_fsm_begin_branch(&call->fsm, services);
+  cd_fsm_begin_branch(&call->fsm, services, call->conf->decline_is_busy);
   const char *ident = cd_route_ident(call->calls->route, next_hop, sip);
   call->branch = nta_outgoing_mcreate(call->calls->agent, branch_response,
                                       (nta_outgoing_magic_t *)call, next_hop, msg,

@@ -19,6 +19,9 @@
 #include <sofia-sip/sip_protos.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_alloc.h>
+#include <sofia-sip/nta_stateless.h>
+#include <sofia-sip/nta_tport.h>
+#include <sofia-sip/sip_util.h>
 #include <sofia-sip/tport_tag.h>
 #include "core/divert_limits.h"
 #include "core/inquiry.h"
@@ -77,19 +80,47 @@ static void call_record_diversion(struct cd_call *call, enum cd_service service,
 }
 
 /* The 181 Call Is Being Forwarded, with the whole chain: the served user's
- * entry and the target's hidden as the rule asks. */
+ * entry and the target's hidden as the rule asks. It carries a To tag, so
+ * it opens an early dialog and needs a Contact (RFC 3261 12.1.1): cdivas's
+ * own address. It is sent unreliably, as RFC 3262 3 allows of a response
+ * the UAS did not send: with Require: 100rel in the INVITE nta would mark
+ * it reliable (RSeq) itself, and nobody downstream would take the PRACK,
+ * so then it bypasses the server transaction: a stateless response,
+ * built by the transaction (Via, To tag), sent on the caller's transport. */
 static void tell_caller(struct cd_call *call, const struct cd_rule *rule, size_t served_pos,
                         size_t target_pos)
 {
   char *history = cd_hi_format_hiding(&call->chain,
                                       rule->reveal_identity_to_caller ? -1 : (long)target_pos,
                                       rule->reveal_served_user_identity_to_caller ? -1 : (long)served_pos);
-  if (history == NULL)
+  if (history == NULL || call->irq == NULL) {
+    free(history);
     return;
-  nta_incoming_treply(call->irq, SIP_181_CALL_IS_BEING_FORWARDED,
-                      SIPTAG_HEADER_STR(su_sprintf(call->home, "History-Info: %s", history)),
-                      TAG_END());
+  }
+  const struct cd_route *route = call->calls->route;
+  url_t const *contact = route->n_own_urls > 1 ? route->own_urls[1] : route->own_urls[0];
+  sip_t const *invite = sip_object(call->request);
+  bool must_100rel = invite->sip_require && sip_has_feature(invite->sip_require, "100rel");
+  char const *hi = su_sprintf(call->home, "History-Info: %s", history);
   free(history);
+  if (!must_100rel) {
+    nta_incoming_treply(call->irq, SIP_181_CALL_IS_BEING_FORWARDED,
+                        SIPTAG_CONTACT(sip_contact_create(call->home, (url_string_t const *)contact, NULL)),
+                        SIPTAG_HEADER_STR(hi), TAG_END());
+    return;
+  }
+  msg_t *msg = nta_incoming_create_response(call->irq, 0, NULL);
+  tport_t *tp = nta_incoming_transport(call->calls->agent, call->irq, NULL);
+  bool built = msg && tp &&
+    nta_incoming_complete_response(call->irq, msg, SIP_181_CALL_IS_BEING_FORWARDED,
+                                   SIPTAG_CONTACT(sip_contact_create(msg_home(msg), (url_string_t const *)contact, NULL)),
+                                   SIPTAG_HEADER_STR(hi), TAG_END()) == 0;
+  /* nta_msg_tsend owns the message whatever happens. */
+  if (!built)
+    msg_destroy(msg);
+  if (!built || nta_msg_tsend(call->calls->agent, msg, NULL, NTATAG_TPORT(tp), TAG_END()) < 0)
+    cd_log(CD_LOG_WARNING, "call-id=%s: cannot send the 181", call->call_id);
+  tport_unref(tp);
 }
 
 int call_divert(struct cd_call *call, enum cd_service service, int cause, int reason_status,

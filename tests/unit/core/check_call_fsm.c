@@ -100,7 +100,7 @@ static const char *actions_str(unsigned a, char *buf, size_t len) {
 
 /* Begins a branch and checks it starts clean, whatever came before. */
 static void begin(struct cd_fsm *fsm, unsigned services) {
-  cd_fsm_begin_branch(fsm, services);
+  cd_fsm_begin_branch(fsm, services, false);
   ck_assert_int_eq(fsm->state, CD_FSM_TRYING);
   ck_assert_uint_eq(fsm->services, services);
   ck_assert(!fsm->alerted);
@@ -167,6 +167,30 @@ START_TEST(cfb_busy_after_180_stops_timer) {
     EXPECT(NR_TIMER, ABSORB, DONE),
   };
   SCENARIO(BIT(CFB) | BIT(CFNR), steps);
+}
+END_TEST
+
+/* 600 Busy Everywhere is user busy too; 603 Decline only when the
+ * operator says so (server.decline_is_busy). Reason keeps the status. */
+START_TEST(cfb_600_and_603) {
+  static const struct step s600[] = {
+    EXPECT(PROV(180), RELAY | START, ALERTING),
+    EXPECT_DIVERT(FINAL(600), STOP, CFB, 486, 600),
+  };
+  SCENARIO(BIT(CFB) | BIT(CFNR), s600);
+  static const struct step s603_relayed[] = {
+    EXPECT(FINAL(603), RELAY, DONE),
+  };
+  SCENARIO(ALL_SERVICES, s603_relayed);
+  struct cd_fsm fsm;
+  cd_fsm_begin_branch(&fsm, BIT(CFB), true);
+  static const struct step s603_busy[] = {
+    EXPECT_DIVERT(FINAL(603), 0, CFB, 486, 603),
+  };
+  FEED(&fsm, s603_busy);
+  /* The next branch keeps what it is given. */
+  cd_fsm_begin_branch(&fsm, BIT(CFB), false);
+  FEED(&fsm, s603_relayed);
 }
 END_TEST
 
@@ -398,13 +422,19 @@ START_TEST(cfnl_404_and_480_before_alerting) {
 }
 END_TEST
 
-/* Once the user rang it was reachable: a later 404/480 is not cfnl. */
+/* Once the user rang it was logged in: a later 404 is relayed, a later
+ * 480 means the user did not answer (cfnr, cause 408, Reason 480). */
 START_TEST(cfnl_not_after_alerting) {
   static const struct step s480[] = {
     EXPECT(PROV(180), RELAY | START, ALERTING),
-    EXPECT(FINAL(480), RELAY | STOP, DONE),
+    EXPECT_DIVERT(FINAL(480), STOP, CFNR, 408, 480),
   };
   SCENARIO(ALL_SERVICES, s480);
+  static const struct step s480_no_cfnr[] = {
+    EXPECT(PROV(180), RELAY, ALERTING),
+    EXPECT_MAYSTOP(FINAL(480), RELAY, DONE),
+  };
+  SCENARIO(ALL_SERVICES & ~BIT(CFNR), s480_no_cfnr);
   static const struct step s404[] = {
     EXPECT(PROV(180), RELAY | START, ALERTING),
     EXPECT(FINAL(404), RELAY | STOP, DONE),
@@ -476,16 +506,23 @@ START_TEST(cfnrc_408_500_503_before_alerting) {
 }
 END_TEST
 
-START_TEST(cfnrc_not_after_alerting) {
+/* A network failure after ringing still leaves the user unreachable. */
+START_TEST(cfnrc_also_after_alerting) {
   static const int statuses[] = { 500, 503 };
   for (size_t i = 0; i < N_ELEMS(statuses); i++) {
     struct cd_fsm fsm;
     begin(&fsm, ALL_SERVICES);
     const struct step steps[] = {
       EXPECT(PROV(180), RELAY | START, ALERTING),
-      EXPECT(FINAL(statuses[i]), RELAY | STOP, DONE),
+      EXPECT_DIVERT(FINAL(statuses[i]), STOP, CFNRC, 503, statuses[i]),
     };
     FEED(&fsm, steps);
+    begin(&fsm, ALL_SERVICES & ~BIT(CFNRC));
+    const struct step without_rule[] = {
+      EXPECT(PROV(180), RELAY | START, ALERTING),
+      EXPECT(FINAL(statuses[i]), RELAY | STOP, DONE),
+    };
+    FEED(&fsm, without_rule);
   }
 }
 END_TEST
@@ -863,6 +900,7 @@ int main(void) {
   tcase_add_test(tc, cfb_busy_diverts);
   tcase_add_test(tc, cfb_busy_after_180_stops_timer);
   tcase_add_test(tc, cfb_without_rule_relays);
+  tcase_add_test(tc, cfb_600_and_603);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("cfnr");
@@ -894,7 +932,7 @@ int main(void) {
 
   tc = tcase_create("cfnrc");
   tcase_add_test(tc, cfnrc_408_500_503_before_alerting);
-  tcase_add_test(tc, cfnrc_not_after_alerting);
+  tcase_add_test(tc, cfnrc_also_after_alerting);
   tcase_add_test(tc, cfnrc_without_rule_relays);
   tcase_add_test(tc, cfnrc_timeout_no_answer);
   tcase_add_test(tc, timeout_without_cfnrc_replies);
