@@ -85,8 +85,8 @@ static void call_record_diversion(struct cd_call *call, enum cd_service service,
  * own address. It is sent unreliably, as RFC 3262 3 allows of a response
  * the UAS did not send: with Require: 100rel in the INVITE nta would mark
  * it reliable (RSeq) itself, and nobody downstream would take the PRACK,
- * so then it bypasses the server transaction: a stateless response,
- * built by the transaction (Via, To tag), sent on the caller's transport. */
+ * so then it bypasses the server transaction: a stateless response with
+ * the transaction's To tag, sent on the caller's transport. */
 static void tell_caller(struct cd_call *call, const struct cd_rule *rule, size_t served_pos,
                         size_t target_pos)
 {
@@ -109,16 +109,16 @@ static void tell_caller(struct cd_call *call, const struct cd_rule *rule, size_t
                         SIPTAG_HEADER_STR(hi), TAG_END());
     return;
   }
-  msg_t *msg = nta_incoming_create_response(call->irq, 0, NULL);
+  /* The transaction's To tag, so that the 181 and what follows from
+   * cdivas share one early dialog. */
+  sip_to_t *to = sip_to_dup(call->home, invite->sip_to);
   tport_t *tp = nta_incoming_transport(call->calls->agent, call->irq, NULL);
-  bool built = msg && tp &&
-    nta_incoming_complete_response(call->irq, msg, SIP_181_CALL_IS_BEING_FORWARDED,
-                                   SIPTAG_CONTACT(sip_contact_create(msg_home(msg), (url_string_t const *)contact, NULL)),
-                                   SIPTAG_HEADER_STR(hi), TAG_END()) == 0;
-  /* nta_msg_tsend owns the message whatever happens. */
-  if (!built)
-    msg_destroy(msg);
-  if (!built || nta_msg_tsend(call->calls->agent, msg, NULL, NTATAG_TPORT(tp), TAG_END()) < 0)
+  if (to == NULL || tp == NULL ||
+      sip_to_tag(call->home, to, nta_incoming_tag(call->irq, NULL)) < 0 ||
+      nta_msg_treply(call->calls->agent, msg_ref(call->request), SIP_181_CALL_IS_BEING_FORWARDED,
+                     SIPTAG_TO(to),
+                     SIPTAG_CONTACT(sip_contact_create(call->home, (url_string_t const *)contact, NULL)),
+                     SIPTAG_HEADER_STR(hi), NTATAG_TPORT(tp), TAG_END()) < 0)
     cd_log(CD_LOG_WARNING, "call-id=%s: cannot send the 181", call->call_id);
   tport_unref(tp);
 }
