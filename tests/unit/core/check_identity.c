@@ -134,7 +134,8 @@ START_TEST(test_user_phone) {
   ck_key("sip:+15551000002@host;USER=Phone", "tel:+15551000002");
   ck_key("sip:+1(555)100.0002@host;transport=udp;user=phone;lr", "tel:+15551000002");
   ck_key("sip:+1%20555%201000002@host;user=phone", "tel:+15551000002");
-  ck_key("sip:1234;phone-context=example.com@h;user=phone", "tel:1234");
+  ck_key("sip:1234;phone-context=example.com@h;user=phone", "tel:1234;phone-context=example.com");
+  ck_key("sip:1234;phone-context=%2B49-30@h;user=phone", "tel:+49301234");
   ck_key("sip:*31%23ab@h;user=phone", "tel:*31#AB");
   ck_bad("sip:*31#@h;user=phone", "bad character in user part");
   /* Not a telephone number: stays a SIP identity. */
@@ -151,7 +152,14 @@ END_TEST
 START_TEST(test_tel) {
   ck_key("tel:+1-555-100-0002;phone-context=ims.example.net", "tel:+15551000002");
   ck_key("TEL:+1(555)100.0002", "tel:+15551000002");
-  ck_key("tel:1234;phone-context=example.com", "tel:1234");
+  /* A local number is one only within its phone-context (RFC 3966 5.1.5):
+   * a global-digits context is its prefix, a domain is kept. */
+  ck_key("tel:1234;phone-context=Example.COM", "tel:1234;phone-context=example.com");
+  ck_key("tel:1234;phone-context=+49-30", "tel:+49301234");
+  ck_key("tel:12-34;isub=1;phone-context=+4930", "tel:+49301234");
+  ck_key("tel:1234", "tel:1234");
+  ck_bad("tel:1234;phone-context=+x", "bad character in telephone number");
+  ck_bad("sip:1234;phone-context=a%00b@h;user=phone", "control character in user part");
   ck_key("tel:*31#", "tel:*31#");
   ck_key("tel:12ab", "tel:12AB");
   ck_key("<tel:+15551000002>;tag=x", "tel:+15551000002");
