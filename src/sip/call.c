@@ -168,9 +168,11 @@ int cd_call_invite(struct cd_calls *calls, struct cd_conf *conf, nta_incoming_t 
     return 0;
   }
   /* Communication diversion is a terminating service (TS 24.604 4.5.2,
-   * TS 24.229 5.7.1): an originating request goes on unchanged. */
-  const struct cd_subscriber *sub =
-    key[0] && sescase == CD_SESCASE_TERM ? cd_conf_find(call->conf, key) : NULL;
+   * TS 24.229 5.7.1): an originating request goes on unchanged, and so
+   * does a request inside a dialog (a re-INVITE: its To has a tag). */
+  bool in_dialog = sip->sip_to && sip->sip_to->a_tag;
+  const struct cd_subscriber *sub = key[0] && sescase == CD_SESCASE_TERM && !in_dialog
+                                      ? cd_conf_find(call->conf, key) : NULL;
   if (sub == NULL || sub->n_rules == 0) {
     if (call_send_branch(call, NULL, 0, NULL) < 0)
       call_destroy(call);

@@ -226,6 +226,20 @@ static int default_leg_request(nta_leg_magic_t *magic, nta_leg_t *leg,
     return bad;
   }
 
+  /* cdivas supports no extension a proxy must understand (RFC 3261 16.3). */
+  if (sip->sip_proxy_require && method != sip_method_ack && method != sip_method_cancel) {
+    char unsupported[256] = "";
+    size_t len = 0;
+    for (msg_param_t const *tag = sip->sip_proxy_require->k_items; tag && *tag; tag++)
+      len += (size_t)snprintf(unsupported + len, len < sizeof unsupported ? sizeof unsupported - len : 0,
+                              "%s%s", len ? ", " : "", *tag);
+    if (len >= sizeof unsupported)
+      unsupported[sizeof unsupported - 1] = '\0';
+    nta_incoming_treply(irq, SIP_420_BAD_EXTENSION, TAG_IF(unsupported[0], SIPTAG_UNSUPPORTED_STR(unsupported)),
+                        TAG_END());
+    return 420;
+  }
+
   switch (method) {
   case sip_method_invite:
     if (cd_route_ends_here(&proxy->route, sip))
@@ -239,7 +253,11 @@ static int default_leg_request(nta_leg_magic_t *magic, nta_leg_t *leg,
     nta_incoming_destroy(irq);
     return 0;
   case sip_method_cancel:
-    return 481;   /* no transaction to cancel */
+    /* Fine per RFC 3261 9.2, but worth a line: it is often a CANCEL that
+     * crossed the 2xx (the server transaction is released after a 2xx). */
+    cd_log(CD_LOG_INFO, "CANCEL without a transaction to cancel (answered already, or never seen): 481 call-id=%s",
+           sip->sip_call_id ? sip->sip_call_id->i_id : "-");
+    return 481;
   case sip_method_register:
     return answer_register(proxy, irq, sip);
   default:
