@@ -176,13 +176,23 @@ void cd_fsm_begin_branch(struct cd_fsm *fsm, unsigned services, bool decline_is_
   fsm->services = services;
   fsm->alerted = false;
   fsm->decline_is_busy = decline_is_busy;
+  fsm->has_next_target = false;
 }
 
 struct cd_fsm_result cd_fsm_step(struct cd_fsm *fsm, const struct cd_fsm_event *ev)
 {
   if ((unsigned)fsm->state >= CD_FSM_STATE_COUNT || (unsigned)ev->kind > CD_EV_BRANCH_TIMEOUT)
     return act(CD_ACT_ABSORB);
-  return transitions[fsm->state][ev->kind](fsm, ev);
+  enum cd_fsm_state before = fsm->state;
+  struct cd_fsm_result r = transitions[fsm->state][ev->kind](fsm, ev);
+  bool failed = (ev->kind == CD_EV_FINAL && ev->status >= 300 && ev->status < 600) ||
+                ev->kind == CD_EV_BRANCH_TIMEOUT;
+  if (fsm->has_next_target && failed && before != CD_FSM_CANCELLED && fsm->state == CD_FSM_DONE &&
+      (r.actions & (CD_ACT_RELAY | CD_ACT_REPLY)) && !(r.actions & CD_ACT_DIVERT)) {
+    r.actions = (r.actions & ~(CD_ACT_RELAY | CD_ACT_REPLY)) | CD_ACT_NEXT_TARGET | CD_ACT_ABSORB;
+    r.reason_status = ev->kind == CD_EV_FINAL ? ev->status : 408;
+  }
+  return r;
 }
 
 const char *cd_fsm_state_name(enum cd_fsm_state state)

@@ -128,6 +128,13 @@ int call_divert(struct cd_call *call, enum cd_service service, int cause, int re
 {
   const struct cd_rule *rule = call->rules[service];
   const char *target = deflect_to ? deflect_to : rule->target;
+  /* A deflection's other Contacts belong to it; a later diversion ends them. */
+  if (deflect_to) {
+    call->deflected_by = call->served;
+    call->deflect_cause = cause;
+  } else {
+    call->n_next_targets = 0;
+  }
   /* The target's key, worked out once for the checks, the chain, the
    * ledger and the next served user. */
   char target_key[CD_IDENTITY_KEY_MAX];
@@ -195,6 +202,45 @@ int call_divert(struct cd_call *call, enum cd_service service, int cause, int re
     return call_serve(call, next, su_strdup(call->home, target), false);
   call->served = next;
   return call_send_branch(call, target, 0, hi_index);
+}
+
+int call_divert_next(struct cd_call *call, int reason_status)
+{
+  char reason[96];
+  snprintf(reason, sizeof reason, "SIP;cause=%d;text=\"%s\"", reason_status,
+           sip_status_phrase(reason_status) ? sip_status_phrase(reason_status) : "");
+  while (call->n_next_targets > 0) {
+    const char *target = call->next_targets[0];
+    call->next_targets++;
+    call->n_next_targets--;
+    char key[CD_IDENTITY_KEY_MAX];
+    const char *refusal = cd_identity_key(target, key, NULL) < 0 ? "Diversion Target Invalid"
+                          : cd_divert_refusal(call->conf, &call->chain, call->deflected_by, key);
+    if (refusal) {
+      cd_log(CD_LOG_NOTICE, "call-id=%s: next Contact %s of the deflection skipped: %s",
+             call->call_id, target, refusal);
+      continue;
+    }
+    long pos = cd_hi_retry(&call->chain, target, call->deflect_cause, reason);
+    if (pos < 0)
+      break;
+    cd_hi_entry *entry = &call->chain.entries[pos];
+    cd_hi_set_key(entry, key);
+    /* The ledger and the log name the user who deflected; the branch
+     * then serves the new target (a plain one: the other Contacts are
+     * where the user asked the call to go). */
+    call->served = call->deflected_by;
+    call->calls->stats.diversions[CD_SVC_CD]++;
+    call_record_diversion(call, CD_SVC_CD, call->deflect_cause, key, entry->index);
+    cd_log(CD_LOG_INFO, "diversion call-id=%s served=%s service=cd cause=%d target=%s (next Contact, the last gave %d)",
+           call->call_id, call->served->user, call->deflect_cause, target, reason_status);
+    call->served = cd_conf_find(call->conf, key);
+    char hi_index[CD_HI_INDEX_MAX];
+    snprintf(hi_index, sizeof hi_index, "%s", entry->index);
+    return call_send_branch(call, target, 0, hi_index);
+  }
+  call_reply(call, reason_status, sip_status_phrase(reason_status));
+  return -1;
 }
 
 /* ---------------------------------------------------------------- serving a user */

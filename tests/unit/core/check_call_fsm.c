@@ -477,6 +477,52 @@ START_TEST(cd_after_alerting_cause_487) {
 END_TEST
 
 /* No Contact means nowhere to deflect to; no rule means no deflection. */
+/* A deflected-to target with more Contacts behind it: its failure tries
+ * the next one instead of reaching the caller; a 6xx or the caller's
+ * CANCEL end the search, a 2xx is relayed as ever. */
+START_TEST(cd_next_contact_on_failure) {
+  struct cd_fsm fsm;
+  static const int failures[] = { 404, 480, 486, 503 };
+  for (size_t i = 0; i < N_ELEMS(failures); i++) {
+    begin(&fsm, 0);
+    fsm.has_next_target = true;
+    struct cd_fsm_result r = cd_fsm_step(&fsm, &(struct cd_fsm_event)FINAL(failures[i]));
+    ck_assert_uint_eq(r.actions, CD_ACT_NEXT_TARGET | ABSORB);
+    ck_assert_int_eq(r.reason_status, failures[i]);
+    ck_assert_int_eq(fsm.state, CD_FSM_DONE);
+  }
+  begin(&fsm, 0);
+  fsm.has_next_target = true;
+  struct cd_fsm_result r = cd_fsm_step(&fsm, &(struct cd_fsm_event)TIMEOUT);
+  ck_assert_uint_eq(r.actions, CD_ACT_NEXT_TARGET | ABSORB);
+  ck_assert_int_eq(r.reason_status, 408);
+  static const struct step global_failure[] = { EXPECT(FINAL(603), RELAY, DONE) };
+  begin(&fsm, 0);
+  fsm.has_next_target = true;
+  FEED(&fsm, global_failure);
+  static const struct step answered[] = { EXPECT(PROV(180), RELAY, ALERTING), EXPECT_MAYSTOP(FINAL(200), RELAY, ANSWERED) };
+  begin(&fsm, 0);
+  fsm.has_next_target = true;
+  FEED(&fsm, answered);
+  static const struct step cancelled[] = {
+    EXPECT(PROV(180), RELAY, ALERTING),
+    EXPECT_MAYSTOP(CALLER_CANCEL, CANCEL, CANCELLED),
+    EXPECT(FINAL(487), RELAY, DONE),
+  };
+  begin(&fsm, 0);
+  fsm.has_next_target = true;
+  FEED(&fsm, cancelled);
+  /* A rule of the target itself still comes first. */
+  begin(&fsm, BIT(CFB));
+  fsm.has_next_target = true;
+  static const struct step own_rule[] = { EXPECT_DIVERT(FINAL(486), 0, CFB, 486, 486) };
+  FEED(&fsm, own_rule);
+  /* A new branch forgets it. */
+  begin(&fsm, 0);
+  ck_assert(!fsm.has_next_target);
+}
+END_TEST
+
 START_TEST(cd_needs_contact_and_rule) {
   static const struct step no_contact[] = { EXPECT(FINAL(302), RELAY, DONE) };
   SCENARIO(ALL_SERVICES, no_contact);
@@ -928,6 +974,7 @@ int main(void) {
   tcase_add_test(tc, cd_before_alerting_cause_480);
   tcase_add_test(tc, cd_after_alerting_cause_487);
   tcase_add_test(tc, cd_needs_contact_and_rule);
+  tcase_add_test(tc, cd_next_contact_on_failure);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("cfnrc");
