@@ -19,7 +19,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* Longer inputs are refused outright; identities in configuration and
  * headers are far shorter, and this bounds the work done on hostile input. */
@@ -616,4 +618,14 @@ int cd_served_user_parse(const char *value, char key[CD_IDENTITY_KEY_MAX],
   }
   if (params) *params = found;
   return 0;
+}
+
+int cd_identity_secure_uri(const char *uri, char *out, size_t n) {
+  if (!uri || !out) return -1;
+  const char *rest;
+  if (strncasecmp(uri, "sips:", 5) == 0) rest = uri + 5;
+  else if (strncasecmp(uri, "sip:", 4) == 0) rest = uri + 4;
+  else return -1;
+  int len = snprintf(out, n, "sips:%s", rest);
+  return len >= 0 && (size_t)len < n ? 0 : -1;
 }

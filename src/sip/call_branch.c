@@ -335,6 +335,18 @@ int call_send_branch(struct cd_call *call, const char *target, unsigned services
   if (msg == NULL)
     goto fail;
   url_string_t const *next_hop = cd_route_prepare_forward(call->calls->route, msg, sip);
+  char secure[CD_IDENTITY_KEY_MAX + 8];
+  if (target && sip->sip_request->rq_url->url_type == url_sips) {
+    /* A sips call stays sips when retargeted (RFC 5630 3.1.3). */
+    if (cd_identity_secure_uri(target, secure, sizeof secure) < 0) {
+      cd_log(CD_LOG_NOTICE, "call-id=%s: sips call not diverted to %s: it cannot be reached securely",
+             call->call_id, target);
+      msg_destroy(msg);
+      call_reply(call, 480, "Diversion Target Not Secure");
+      return -1;
+    }
+    target = secure;
+  }
   if (target) {
     char *history = cd_hi_format(&call->chain, call->received_hi, -1);
     char indication[CD_IDENTITY_KEY_MAX + 80];

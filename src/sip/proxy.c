@@ -240,6 +240,16 @@ static int default_leg_request(nta_leg_magic_t *magic, nta_leg_t *leg,
     return 420;
   }
 
+  /* A sips request must stay on TLS hop by hop (RFC 3261 26.2.2): never
+   * forwarded over UDP or TCP, and refused when cdivas has no TLS. */
+  if (sip->sip_request->rq_url->url_type == url_sips && !proxy->route.has_tls &&
+      method != sip_method_ack) {
+    nta_incoming_treply(irq, SIP_416_UNSUPPORTED_URI,
+                        SIPTAG_WARNING_STR("399 cdivas \"sips needs a TLS transport; cdivas listens on none\""),
+                        TAG_END());
+    return 416;
+  }
+
   switch (method) {
   case sip_method_invite:
     if (cd_route_ends_here(&proxy->route, sip))
@@ -397,6 +407,8 @@ int cd_proxy_start(struct cd_proxy *proxy, su_root_t *root, struct cd_conf *conf
     v6 |= specs[i].ident && strcmp(specs[i].ident, "ipv6") == 0;
   }
   proxy->route.dual_stack = v4 && v6;
+  for (size_t i = 0; i < n; i++)
+    proxy->route.has_tls |= strstr(specs[i].uri, ";transport=tls") != NULL;
   bool dual = proxy->route.dual_stack;
   proxy->agent = nta_agent_create(root, URL_STRING_MAKE(specs[0].uri), NULL, NULL,
                                   TAG_IF(dual && specs[0].ident, TPTAG_IDENT(specs[0].ident)),

@@ -29,6 +29,7 @@ struct cd_route {
    * a transport ignores the family of a bracketed IPv6 literal and would
    * send it on the first, IPv4 socket ("Address family not supported"). */
   bool dual_stack;
+  bool has_tls;               /* a TLS transport is bound: sips requests can go on */
 };
 
 /* Returns 0, or -1 (allocation failure, unparsable URI in the conf). */

@@ -301,6 +301,18 @@ START_TEST(test_key_n) {
 }
 END_TEST
 
+START_TEST(test_secure_uri) {
+  char out[64];
+  ck_assert_int_eq(cd_identity_secure_uri("sip:carol@ims.example.net;user=phone", out, sizeof out), 0);
+  ck_assert_str_eq(out, "sips:carol@ims.example.net;user=phone");
+  ck_assert_int_eq(cd_identity_secure_uri("SIPS:carol@h", out, sizeof out), 0);
+  ck_assert_str_eq(out, "sips:carol@h");
+  ck_assert_int_eq(cd_identity_secure_uri("tel:+4930123", out, sizeof out), -1);
+  ck_assert_int_eq(cd_identity_secure_uri("sip:a-rather-long-user-name-for-the-buffer@ims.example.net", out, 16), -1);
+  ck_assert_int_eq(cd_identity_secure_uri(NULL, out, sizeof out), -1);
+}
+END_TEST
+
 START_TEST(test_served_user) {
   char key[CD_IDENTITY_KEY_MAX];
   struct cd_served_params p = { CD_REGSTATE_REG, CD_SESCASE_ORIG };
@@ -399,6 +411,7 @@ static Suite *identity_suite(void) {
   tcase_add_test(tc, test_length_bounds);
   tcase_add_test(tc, test_key_n);
   tcase_add_test(tc, test_served_user);
+  tcase_add_test(tc, test_secure_uri);
   tcase_add_test(tc, test_served_user_bad);
   suite_add_tcase(s, tc);
   return s;
