@@ -66,16 +66,17 @@ static struct cd_fsm_result final_answer(struct cd_fsm *fsm, const struct cd_fsm
     fsm->state = CD_FSM_ANSWERED;
     return act(CD_ACT_RELAY | stop);
   }
-  if (st == 486)
-    return divert_or(fsm, CD_SVC_CFB, 486, 486, CD_ACT_RELAY, 0);
+  /* The table in call_fsm.h. */
+  if (st == 486 || st == 600 || (st == 603 && fsm->decline_is_busy))
+    return divert_or(fsm, CD_SVC_CFB, 486, st, CD_ACT_RELAY, 0);
   if (st == 302 && ev->has_contact)
     return divert_or(fsm, CD_SVC_CD, fsm->alerted ? 487 : 480, 302, CD_ACT_RELAY, 0);
   if (!fsm->alerted && (st == 404 || st == 480))
     return divert_or(fsm, CD_SVC_CFNL, 404, st, CD_ACT_RELAY, 0);
-  if (!fsm->alerted && (st == 408 || st == 500 || st == 503))
+  if (fsm->alerted && (st == 408 || st == 480))
+    return divert_or(fsm, CD_SVC_CFNR, 408, st, CD_ACT_RELAY, 0);
+  if (st == 408 || st == 500 || st == 503)
     return divert_or(fsm, CD_SVC_CFNRC, 503, st, CD_ACT_RELAY, 0);
-  if (fsm->alerted && st == 408)
-    return divert_or(fsm, CD_SVC_CFNR, 408, 408, CD_ACT_RELAY, 0);
   unsigned stop = fsm->state == CD_FSM_ALERTING ? CD_ACT_STOP_NR_TIMER : 0;
   fsm->state = CD_FSM_DONE;
   return act(CD_ACT_RELAY | stop);
@@ -169,18 +170,29 @@ static const transition_fn transitions[CD_FSM_STATE_COUNT][CD_EV_BRANCH_TIMEOUT 
   [CD_FSM_DONE]         = { ignore,      ignore,                ignore,           ignore,                     ignore },
 };
 
-void cd_fsm_begin_branch(struct cd_fsm *fsm, unsigned services)
+void cd_fsm_begin_branch(struct cd_fsm *fsm, unsigned services, bool decline_is_busy)
 {
   fsm->state = CD_FSM_TRYING;
   fsm->services = services;
   fsm->alerted = false;
+  fsm->decline_is_busy = decline_is_busy;
+  fsm->has_next_target = false;
 }
 
 struct cd_fsm_result cd_fsm_step(struct cd_fsm *fsm, const struct cd_fsm_event *ev)
 {
   if ((unsigned)fsm->state >= CD_FSM_STATE_COUNT || (unsigned)ev->kind > CD_EV_BRANCH_TIMEOUT)
     return act(CD_ACT_ABSORB);
-  return transitions[fsm->state][ev->kind](fsm, ev);
+  enum cd_fsm_state before = fsm->state;
+  struct cd_fsm_result r = transitions[fsm->state][ev->kind](fsm, ev);
+  bool failed = (ev->kind == CD_EV_FINAL && ev->status >= 300 && ev->status < 600) ||
+                ev->kind == CD_EV_BRANCH_TIMEOUT;
+  if (fsm->has_next_target && failed && before != CD_FSM_CANCELLED && fsm->state == CD_FSM_DONE &&
+      (r.actions & (CD_ACT_RELAY | CD_ACT_REPLY)) && !(r.actions & CD_ACT_DIVERT)) {
+    r.actions = (r.actions & ~(CD_ACT_RELAY | CD_ACT_REPLY)) | CD_ACT_NEXT_TARGET | CD_ACT_ABSORB;
+    r.reason_status = ev->kind == CD_EV_FINAL ? ev->status : 408;
+  }
+  return r;
 }
 
 const char *cd_fsm_state_name(enum cd_fsm_state state)

@@ -12,7 +12,21 @@
  * rule for (a bit set of cd_service).
  *
  * Causes follow TS 24.604 (protocol brief §2): cfb 486, cfnr 408, cfnl 404,
- * cd 480 before alerting / 487 after, cfnrc 503.
+ * cd 480 before alerting / 487 after, cfnrc 503. Which final answer of the
+ * served user triggers which service (doc/cdivas.8, "Triggers"):
+ *
+ *   answer            before a 180              after a 180
+ *   486, 600          cfb                       cfb
+ *   603               cfb if decline_is_busy    cfb if decline_is_busy
+ *   302 with Contact  cd (480)                  cd (487)
+ *   404               cfnl                      relayed
+ *   480               cfnl                      cfnr
+ *   408               cfnrc                     cfnr
+ *   500, 503          cfnrc                     cfnrc
+ *   no answer at all  cfnrc                     cfnr
+ *
+ * A 183 (early media, preconditions) is not alerting: only 180 starts the
+ * no-reply timer and makes the user count as reached.
  */
 #ifndef CDIVAS_CALL_FSM_H
 #define CDIVAS_CALL_FSM_H
@@ -53,6 +67,7 @@ enum {
   CD_ACT_CANCEL_BRANCH   = 1 << 4,
   CD_ACT_DIVERT          = 1 << 5,  /* see divert_service / cause / reason_status */
   CD_ACT_REPLY           = 1 << 6,  /* answer the caller with reply_status */
+  CD_ACT_NEXT_TARGET     = 1 << 7,  /* try the next Contact of a deflection (reason_status: why this one failed) */
 };
 
 struct cd_fsm_result {
@@ -67,13 +82,20 @@ struct cd_fsm {
   enum cd_fsm_state state;
   unsigned services;     /* 1u << cd_service for each service with an applicable rule */
   bool alerted;          /* a 180 arrived on this branch */
+  bool decline_is_busy;  /* 603 Decline counts as user busy (server.decline_is_busy) */
+  bool has_next_target;  /* a deflection has more Contacts to try after this branch:
+                          * set after cd_fsm_begin_branch, which clears it */
 };
 
 /* A new branch towards a user whose applicable rules are `services`
  * (0 for a plain target: everything is relayed). */
-void cd_fsm_begin_branch(struct cd_fsm *fsm, unsigned services);
+void cd_fsm_begin_branch(struct cd_fsm *fsm, unsigned services, bool decline_is_busy);
 
-/* Feeds one event; returns what to do. The state moves on. */
+/* Feeds one event; returns what to do. The state moves on. On a branch
+ * with has_next_target, a failure that would go to the caller (any final
+ * answer from 300 to 599 that no rule diverts, or a timeout) becomes
+ * CD_ACT_NEXT_TARGET instead (RFC 3261 16.7: a 6xx ends the search, and
+ * a CANCEL by the caller too). */
 struct cd_fsm_result cd_fsm_step(struct cd_fsm *fsm, const struct cd_fsm_event *ev);
 
 const char *cd_fsm_state_name(enum cd_fsm_state state);

@@ -127,6 +127,7 @@ struct cd_conf {
   char **limit_exempt;          /* canonical keys */
   size_t n_limit_exempt;
   int not_reachable_timer;      /* seconds without any answer from the served user before CFNRc; 0 = the transaction timeout (32 s) */
+  bool decline_is_busy;         /* 603 Decline triggers cfb, default false */
   int shutdown_grace;           /* seconds to let transactions end on SIGTERM, default 32 */
   struct cd_inquiry_conf inquiry;
   struct cd_store_conf store;

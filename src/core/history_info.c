@@ -582,6 +582,42 @@ long cd_hi_divert(cd_hi_chain *chain, const char *served_uri,
   return (long)chain->count - 1;
 }
 
+/* "1.2" -> "1.3": the next index among the siblings of `index`. */
+static bool sibling_index(const char *index, char out[CD_HI_INDEX_MAX]) {
+  const char *dot = strrchr(index, '.');
+  const char *last = dot ? dot + 1 : index;
+  unsigned long n = strtoul(last, NULL, 10);
+  if (n >= 999999999UL) return false;
+  int len = snprintf(out, CD_HI_INDEX_MAX, "%.*s%lu", (int)(last - index), index, n + 1);
+  return len > 0 && len < CD_HI_INDEX_MAX;
+}
+
+long cd_hi_retry(cd_hi_chain *chain, const char *target_uri, int cause, const char *reason) {
+  if (!chain || chain->count == 0 || !uri_fits_angle(target_uri)) return -1;
+  if (cause < 100 || cause > 699) return -1;
+  cd_hi_entry *last = &chain->entries[chain->count - 1];
+  if (!last->ours || last->tag != 'm' || !last->parent[0]) return -1;
+  if (chain->count + 1 > CD_HI_MAX_ENTRIES) return -1;
+  cd_hi_entry target = {0};
+  if (!sibling_index(last->index, target.index)) return -1;
+  memcpy(target.parent, last->parent, CD_HI_INDEX_MAX);
+  target.tag = 'm';
+  target.cause = cause;
+  target.ours = true;
+  target.uri = uri_with_cause(target_uri, cause);
+  char *reason_copy = reason ? strdup(reason) : NULL;
+  if (!target.uri || (reason && !reason_copy) || ensure_room(chain, 1) < 0) {
+    free(target.uri);
+    free(reason_copy);
+    return -1;
+  }
+  last = &chain->entries[chain->count - 1];   /* ensure_room may have moved it */
+  free(last->reason);
+  last->reason = reason_copy;
+  chain->entries[chain->count++] = target;
+  return (long)chain->count - 1;
+}
+
 /* ---- formatting ---- */
 
 /* RFC 3986 unreserved stays; everything else becomes %XX, so the value

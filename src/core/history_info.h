@@ -104,6 +104,15 @@ long cd_hi_divert(cd_hi_chain *chain, const char *served_uri,
                   const char *target_uri, int cause,
                   const char *reason, bool privacy);
 
+/* Records the retry of a retargeting after its target failed, as a proxy
+ * trying the next Contact of a 3xx does (RFC 7044 sequential forking):
+ * the last entry (the failed target, one of ours) gets `reason` (as in
+ * cd_hi_divert); appends <target_uri;cause=NNN> as its sibling, index
+ * "<parent>.<n+1>" for a last index "<parent>.<n>", with the same mp.
+ * Returns the new entry's position, or -1 (chain unchanged) when the last
+ * entry is not ours or has no mp parent, or as cd_hi_divert fails. */
+long cd_hi_retry(cd_hi_chain *chain, const char *target_uri, int cause, const char *reason);
+
 /* Formats entries [from, count) as they go on the wire, comma+space
  * separated: received entries as their text, ours built from the fields, e.g.
  *   <sip:bob@h>;index=1, <sip:carol@h;cause=302>;index=1.1;mp=1

@@ -19,7 +19,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* Longer inputs are refused outright; identities in configuration and
  * headers are far shorter, and this bounds the work done on hostile input. */
@@ -246,19 +248,26 @@ static int check_params(struct span params, const char **why) {
                        "bad %-escape in URI parameters", why);
 }
 
-static bool params_have(struct span params, const char *name, const char *value) {
+/* The value of parameter `name` in ";"-separated params; false when absent. */
+static bool param_value(struct span params, const char *name, struct span *value) {
   size_t i = 0;
   while (i < params.n) {
     struct span rest = span_sub(params, i, params.n);
     size_t end = span_find(rest, ';');
     struct span one = span_sub(rest, 0, end);
     size_t eq = span_find(one, '=');
-    if (eq < one.n && span_equals_nocase(span_sub(one, 0, eq), name) &&
-        span_equals_nocase(span_sub(one, eq + 1, one.n), value))
+    if (eq < one.n && span_equals_nocase(span_sub(one, 0, eq), name)) {
+      *value = span_sub(one, eq + 1, one.n);
       return true;
+    }
     i += end + 1;
   }
   return false;
+}
+
+static bool params_have(struct span params, const char *name, const char *value) {
+  struct span v;
+  return param_value(params, name, &v) && span_equals_nocase(v, value);
 }
 
 enum phone_result { PHONE_OK, PHONE_BAD_CHAR, PHONE_NO_DIGIT };
@@ -295,13 +304,43 @@ static int finish_key(struct keybuf *kb, const char **why) {
   return 0;
 }
 
+/* A telephone number with its parameters: a global number (+...) is
+ * itself; a local number is only one within its phone-context (RFC 3966
+ * 5.1.5), which the key keeps: a context of global digits is the number's
+ * prefix ("1234;phone-context=+4930" is tel:+49301234), a domain stays
+ * ("tel:1234;phone-context=ims.example.net", lower-cased); a local number
+ * without a context is itself ("tel:1234"). */
+static enum phone_result put_number(struct keybuf *kb, struct span num, struct span params) {
+  size_t mark = kb->len;
+  enum phone_result r = put_phone(kb, num);
+  struct span context;
+  bool global = kb->len > mark && kb->out[mark] == '+';
+  if (r != PHONE_OK || global || !param_value(params, "phone-context", &context) || context.n == 0)
+    return r;
+  size_t at = 0;
+  if (next_decoded(context, &at) == '+') {
+    kb_reset(kb, mark);
+    if (put_phone(kb, context) != PHONE_OK)
+      return PHONE_BAD_CHAR;
+    return put_phone(kb, num);
+  }
+  kb_puts(kb, ";phone-context=");
+  for (size_t i = 0; i < context.n;) {
+    unsigned char c = next_decoded(context, &i);
+    if (is_control(c) || is_ws(c))
+      return PHONE_BAD_CHAR;
+    kb_putc(kb, (char)ascii_lower(c));
+  }
+  return PHONE_OK;
+}
+
 static int tel_key(struct span rest, struct keybuf *kb, const char **why) {
   size_t semi = span_find(rest, ';');
   struct span num = span_sub(rest, 0, semi);
   struct span params = span_sub(rest, semi < rest.n ? semi + 1 : rest.n, rest.n);
   if (check_params(params, why) < 0) return -1;
   kb_puts(kb, "tel:");
-  switch (put_phone(kb, num)) {
+  switch (put_number(kb, num, params)) {
   case PHONE_BAD_CHAR: *why = "bad character in telephone number"; return -1;
   case PHONE_NO_DIGIT: *why = "telephone number without digits"; return -1;
   case PHONE_OK: break;
@@ -404,13 +443,17 @@ static int split_sip(struct span rest, struct sip_parts *parts, const char **why
 }
 
 /* sip:...;user=phone with a telephone-subscriber user part is the same
- * user as the tel URI (RFC 3261 19.1.6); parameters inside the user part
- * (";npdi", ";phone-context=") do not change who it is. */
+ * user as the tel URI (RFC 3261 19.1.6): parameters inside the user part
+ * do not change who it is, but for the phone-context of a local number
+ * (put_number). */
 static bool try_phone_key(const struct sip_parts *parts, struct keybuf *kb) {
   if (!parts->has_user || !params_have(parts->params, "user", "phone")) return false;
-  struct span num = span_sub(parts->user, 0, span_find(parts->user, ';'));
+  size_t semi = span_find(parts->user, ';');
+  struct span num = span_sub(parts->user, 0, semi);
+  struct span params = span_sub(parts->user, semi < parts->user.n ? semi + 1 : parts->user.n,
+                                parts->user.n);
   kb_puts(kb, "tel:");
-  if (put_phone(kb, num) == PHONE_OK) return true;
+  if (put_number(kb, num, params) == PHONE_OK) return true;
   kb_reset(kb, 0);
   kb->overflow = false;
   return false;
@@ -575,4 +618,14 @@ int cd_served_user_parse(const char *value, char key[CD_IDENTITY_KEY_MAX],
   }
   if (params) *params = found;
   return 0;
+}
+
+int cd_identity_secure_uri(const char *uri, char *out, size_t n) {
+  if (!uri || !out) return -1;
+  const char *rest;
+  if (strncasecmp(uri, "sips:", 5) == 0) rest = uri + 5;
+  else if (strncasecmp(uri, "sip:", 4) == 0) rest = uri + 4;
+  else return -1;
+  int len = snprintf(out, n, "sips:%s", rest);
+  return len >= 0 && (size_t)len < n ? 0 : -1;
 }

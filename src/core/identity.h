@@ -65,6 +65,12 @@ int cd_identity_key(const char *uri, char key[CD_IDENTITY_KEY_MAX],
 int cd_identity_key_n(const char *uri, size_t len,
                       char key[CD_IDENTITY_KEY_MAX], const char **why);
 
+/* The URI a request for a sips: Request-URI is retargeted to (RFC 5630
+ * 3.1.3: a sips request stays secure end to end): sip:x becomes sips:x,
+ * sips: stays. Writes it into `out` (size n); returns 0, or -1 when the
+ * URI cannot be made secure (a tel: URI, no sip scheme) or does not fit. */
+int cd_identity_secure_uri(const char *uri, char *out, size_t n);
+
 /* What P-Served-User (RFC 5502) says besides the identity. The session
  * case matters most: CDIV is a terminating service (TS 24.604 4.5.2), so
  * an originating request is never diverted. */

@@ -15,6 +15,8 @@
 #include <sofia-sip/sip_protos.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_alloc.h>
+#include <sofia-sip/nta_tport.h>
+#include <sofia-sip/tport.h>
 #include "log/log.h"
 #include "mikey/key_mgmt.h"
 #include "sip/call_private.h"
@@ -145,6 +147,15 @@ int cd_call_invite(struct cd_calls *calls, struct cd_conf *conf, nta_incoming_t 
   struct cd_call *call = call_create(calls, conf, irq);
   if (call == NULL)
     return 500;
+  /* nta sends its own 100 Trying 200 ms after an INVITE over UDP but only
+   * after T2/2 = 2 s over TCP (RFC 4320's compromise for non-INVITEs); an
+   * S-CSCF gives its AS 5 s, and VoLTE INVITEs (over 1,300 bytes) come
+   * over TCP. Over a reliable transport it goes out now; over UDP nta's
+   * timer stays, as any answer of ours within 200 ms makes it unneeded. */
+  tport_t *tp = nta_incoming_transport(calls->agent, irq, NULL);
+  if (tp && tport_is_reliable(tp))
+    nta_incoming_treply(irq, SIP_100_TRYING, TAG_END());
+  tport_unref(tp);
   call->served_uri = url_as_string(call->home, sip->sip_request->rq_url);
   call->call_id = sip->sip_call_id ? sip->sip_call_id->i_id : "-";
 
@@ -157,9 +168,11 @@ int cd_call_invite(struct cd_calls *calls, struct cd_conf *conf, nta_incoming_t 
     return 0;
   }
   /* Communication diversion is a terminating service (TS 24.604 4.5.2,
-   * TS 24.229 5.7.1): an originating request goes on unchanged. */
-  const struct cd_subscriber *sub =
-    key[0] && sescase == CD_SESCASE_TERM ? cd_conf_find(call->conf, key) : NULL;
+   * TS 24.229 5.7.1): an originating request goes on unchanged, and so
+   * does a request inside a dialog (a re-INVITE: its To has a tag). */
+  bool in_dialog = sip->sip_to && sip->sip_to->a_tag;
+  const struct cd_subscriber *sub = key[0] && sescase == CD_SESCASE_TERM && !in_dialog
+                                      ? cd_conf_find(call->conf, key) : NULL;
   if (sub == NULL || sub->n_rules == 0) {
     if (call_send_branch(call, NULL, 0, NULL) < 0)
       call_destroy(call);

@@ -16,6 +16,7 @@
 #include <sofia-sip/su_alloc.h>
 #include <sofia-sip/nta_stateless.h>
 #include <sofia-sip/nta_tport.h>
+#include <sofia-sip/tport_tag.h>
 #include "log/log.h"
 #include "sip/call_private.h"
 #include "sip/sip_msg.h"
@@ -171,15 +172,58 @@ static void call_end_branch(struct cd_call *call)
   }
 }
 
-/* The URI a 302 deflects to and its canonical key, or NULL: an invalid
- * Contact is not followed. */
-static const char *deflection_contact(struct cd_call *call, sip_t const *sip,
+/* A Contact's q (RFC 3261 20.10), 1.0 when absent or unreadable. */
+static double contact_q(sip_contact_t const *m)
+{
+  char *end = NULL;
+  double q = m->m_q ? strtod(m->m_q, &end) : 1.0;
+  return m->m_q && (end == m->m_q || q < 0 || q > 1) ? 1.0 : q;
+}
+
+/* The targets a 302 deflects to: its Contacts that are user identities,
+ * best q first (equal q in the order given), each without its URI headers
+ * (RFC 3261 19.1.5: ?Priority=urgent is no part of a Request-URI; cdivas
+ * does not apply them). Returns the first, with its canonical key, and
+ * keeps the others in call->next_targets; NULL when none is usable (an
+ * invalid Contact is not followed). */
+static const char *deflection_targets(struct cd_call *call, sip_t const *sip,
                                       char key[CD_IDENTITY_KEY_MAX])
 {
-  if (sip == NULL || sip->sip_contact == NULL)
+  call->next_targets = NULL;
+  call->n_next_targets = 0;
+  size_t n = 0;
+  for (sip_contact_t const *m = sip ? sip->sip_contact : NULL; m; m = m->m_next)
+    n++;
+  struct { const char *uri; double q; } *found = n ? su_zalloc(call->home, n * sizeof *found) : NULL;
+  size_t usable = 0;
+  for (sip_contact_t const *m = sip ? sip->sip_contact : NULL; m && found; m = m->m_next) {
+    url_t *url = url_hdup(call->home, m->m_url);
+    if (url == NULL)
+      continue;
+    url->url_headers = NULL;
+    char *uri = url_as_string(call->home, url);
+    char k[CD_IDENTITY_KEY_MAX];
+    if (uri == NULL || cd_identity_key(uri, k, NULL) < 0)
+      continue;
+    /* Insertion sort: a 302 has a handful of Contacts. */
+    double q = contact_q(m);
+    size_t at = usable;
+    while (at > 0 && found[at - 1].q < q) {
+      found[at] = found[at - 1];
+      at--;
+    }
+    found[at].uri = uri;
+    found[at].q = q;
+    usable++;
+  }
+  if (usable == 0 || cd_identity_key(found[0].uri, key, NULL) < 0)
     return NULL;
-  char *uri = url_as_string(call->home, sip->sip_contact->m_url);
-  return uri && cd_identity_key(uri, key, NULL) == 0 ? uri : NULL;
+  if (usable > 1) {
+    call->next_targets = su_zalloc(call->home, (usable - 1) * sizeof *call->next_targets);
+    for (size_t i = 1; call->next_targets && i < usable; i++)
+      call->next_targets[call->n_next_targets++] = found[i].uri;
+  }
+  return found[0].uri;
 }
 
 static void call_feed(struct cd_call *call, const struct cd_fsm_event *ev,
@@ -203,7 +247,7 @@ static void call_feed(struct cd_call *call, const struct cd_fsm_event *ev,
                      (ev->kind == CD_EV_FINAL && ev->status >= 300);
   if (r.actions & CD_ACT_DIVERT) {
     char contact_key[CD_IDENTITY_KEY_MAX];
-    const char *contact = r.divert_service == CD_SVC_CD ? deflection_contact(call, sip, contact_key) : NULL;
+    const char *contact = r.divert_service == CD_SVC_CD ? deflection_targets(call, sip, contact_key) : NULL;
     call_end_branch(call);
     if (r.divert_service == CD_SVC_CD && contact == NULL) {
       /* The state machine only deflects on a Contact, but it may not be a
@@ -211,6 +255,12 @@ static void call_feed(struct cd_call *call, const struct cd_fsm_event *ev,
       call_reply(call, SIP_480_TEMPORARILY_UNAVAILABLE);
     } else if (call_divert(call, r.divert_service, r.cause, r.reason_status, contact,
                            contact ? contact_key : NULL) < 0) {
+      call_destroy(call);
+      return;
+    }
+  } else if (r.actions & CD_ACT_NEXT_TARGET) {
+    call_end_branch(call);
+    if (call_divert_next(call, r.reason_status) < 0) {
       call_destroy(call);
       return;
     }
@@ -285,6 +335,18 @@ int call_send_branch(struct cd_call *call, const char *target, unsigned services
   if (msg == NULL)
     goto fail;
   url_string_t const *next_hop = cd_route_prepare_forward(call->calls->route, msg, sip);
+  char secure[CD_IDENTITY_KEY_MAX + 8];
+  if (target && sip->sip_request->rq_url->url_type == url_sips) {
+    /* A sips call stays sips when retargeted (RFC 5630 3.1.3). */
+    if (cd_identity_secure_uri(target, secure, sizeof secure) < 0) {
+      cd_log(CD_LOG_NOTICE, "call-id=%s: sips call not diverted to %s: it cannot be reached securely",
+             call->call_id, target);
+      msg_destroy(msg);
+      call_reply(call, 480, "Diversion Target Not Secure");
+      return -1;
+    }
+    target = secure;
+  }
   if (target) {
     char *history = cd_hi_format(&call->chain, call->received_hi, -1);
     char indication[CD_IDENTITY_KEY_MAX + 80];
@@ -298,10 +360,13 @@ int call_send_branch(struct cd_call *call, const char *target, unsigned services
     if (!ok)
       goto fail;
   }
-  cd_fsm_begin_branch(&call->fsm, services);
+  cd_fsm_begin_branch(&call->fsm, services, call->conf->decline_is_busy);
+  call->fsm.has_next_target = call->n_next_targets > 0;
+  const char *ident = cd_route_ident(call->calls->route, next_hop, sip);
   call->branch = nta_outgoing_mcreate(call->calls->agent, branch_response,
                                       (nta_outgoing_magic_t *)call, next_hop, msg,
-                                      NTATAG_PASS_100(1), TAG_END());
+                                      NTATAG_PASS_100(1), TAG_IF(ident, TPTAG_IDENT(ident)),
+                                      TAG_END());
   msg = NULL;
   if (call->branch == NULL) {
     cd_log(CD_LOG_WARNING, "call-id=%s: cannot forward INVITE to %s", call->call_id,

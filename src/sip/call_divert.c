@@ -19,6 +19,10 @@
 #include <sofia-sip/sip_protos.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_alloc.h>
+#include <sofia-sip/nta_stateless.h>
+#include <sofia-sip/nta_tport.h>
+#include <sofia-sip/sip_util.h>
+#include <sofia-sip/tport_tag.h>
 #include "core/divert_limits.h"
 #include "core/inquiry.h"
 #include "core/ledger.h"
@@ -39,10 +43,12 @@ static void notify_served_user(struct cd_call *call, enum cd_service service, in
   snprintf(text, sizeof text, "Call %s from %s was diverted to %s (%s, cause %d).\r\n",
            call->call_id, call->caller_uri ? call->caller_uri : "an unknown caller",
            target, cd_service_name(service), cause);
-  url_string_t const *next_hop = (url_string_t const *)call->calls->route->outbound_proxy;
+  const struct cd_route *route = call->calls->route;
+  url_string_t const *next_hop = (url_string_t const *)route->outbound_proxy;
+  const char *ident = route->dual_stack && next_hop ? cd_route_family_ident(next_hop->us_url->url_host) : NULL;
   nta_outgoing_t *orq = nta_outgoing_tcreate(
       call->calls->default_leg, NULL, NULL, next_hop, SIP_METHOD_MESSAGE,
-      URL_STRING_MAKE(call->served->user),
+      URL_STRING_MAKE(call->served->user), TAG_IF(ident, TPTAG_IDENT(ident)),
       SIPTAG_FROM_STR(call->conf->identity), SIPTAG_TO_STR(call->served->user),
       SIPTAG_CONTENT_TYPE_STR("text/plain"), SIPTAG_PAYLOAD_STR(text), TAG_END());
   if (orq == NULL)
@@ -74,19 +80,47 @@ static void call_record_diversion(struct cd_call *call, enum cd_service service,
 }
 
 /* The 181 Call Is Being Forwarded, with the whole chain: the served user's
- * entry and the target's hidden as the rule asks. */
+ * entry and the target's hidden as the rule asks. It carries a To tag, so
+ * it opens an early dialog and needs a Contact (RFC 3261 12.1.1): cdivas's
+ * own address. It is sent unreliably, as RFC 3262 3 allows of a response
+ * the UAS did not send: with Require: 100rel in the INVITE nta would mark
+ * it reliable (RSeq) itself, and nobody downstream would take the PRACK,
+ * so then it bypasses the server transaction: a stateless response with
+ * the transaction's To tag, sent on the caller's transport. */
 static void tell_caller(struct cd_call *call, const struct cd_rule *rule, size_t served_pos,
                         size_t target_pos)
 {
   char *history = cd_hi_format_hiding(&call->chain,
                                       rule->reveal_identity_to_caller ? -1 : (long)target_pos,
                                       rule->reveal_served_user_identity_to_caller ? -1 : (long)served_pos);
-  if (history == NULL)
+  if (history == NULL || call->irq == NULL) {
+    free(history);
     return;
-  nta_incoming_treply(call->irq, SIP_181_CALL_IS_BEING_FORWARDED,
-                      SIPTAG_HEADER_STR(su_sprintf(call->home, "History-Info: %s", history)),
-                      TAG_END());
+  }
+  const struct cd_route *route = call->calls->route;
+  url_t const *contact = route->n_own_urls > 1 ? route->own_urls[1] : route->own_urls[0];
+  sip_t const *invite = sip_object(call->request);
+  bool must_100rel = invite->sip_require && sip_has_feature(invite->sip_require, "100rel");
+  char const *hi = su_sprintf(call->home, "History-Info: %s", history);
   free(history);
+  if (!must_100rel) {
+    nta_incoming_treply(call->irq, SIP_181_CALL_IS_BEING_FORWARDED,
+                        SIPTAG_CONTACT(sip_contact_create(call->home, (url_string_t const *)contact, NULL)),
+                        SIPTAG_HEADER_STR(hi), TAG_END());
+    return;
+  }
+  /* The transaction's To tag, so that the 181 and what follows from
+   * cdivas share one early dialog. */
+  sip_to_t *to = sip_to_dup(call->home, invite->sip_to);
+  tport_t *tp = nta_incoming_transport(call->calls->agent, call->irq, NULL);
+  if (to == NULL || tp == NULL ||
+      sip_to_tag(call->home, to, nta_incoming_tag(call->irq, NULL)) < 0 ||
+      nta_msg_treply(call->calls->agent, msg_ref(call->request), SIP_181_CALL_IS_BEING_FORWARDED,
+                     SIPTAG_TO(to),
+                     SIPTAG_CONTACT(sip_contact_create(call->home, (url_string_t const *)contact, NULL)),
+                     SIPTAG_HEADER_STR(hi), NTATAG_TPORT(tp), TAG_END()) < 0)
+    cd_log(CD_LOG_WARNING, "call-id=%s: cannot send the 181", call->call_id);
+  tport_unref(tp);
 }
 
 int call_divert(struct cd_call *call, enum cd_service service, int cause, int reason_status,
@@ -94,6 +128,13 @@ int call_divert(struct cd_call *call, enum cd_service service, int cause, int re
 {
   const struct cd_rule *rule = call->rules[service];
   const char *target = deflect_to ? deflect_to : rule->target;
+  /* A deflection's other Contacts belong to it; a later diversion ends them. */
+  if (deflect_to) {
+    call->deflected_by = call->served;
+    call->deflect_cause = cause;
+  } else {
+    call->n_next_targets = 0;
+  }
   /* The target's key, worked out once for the checks, the chain, the
    * ledger and the next served user. */
   char target_key[CD_IDENTITY_KEY_MAX];
@@ -161,6 +202,45 @@ int call_divert(struct cd_call *call, enum cd_service service, int cause, int re
     return call_serve(call, next, su_strdup(call->home, target), false);
   call->served = next;
   return call_send_branch(call, target, 0, hi_index);
+}
+
+int call_divert_next(struct cd_call *call, int reason_status)
+{
+  char reason[96];
+  snprintf(reason, sizeof reason, "SIP;cause=%d;text=\"%s\"", reason_status,
+           sip_status_phrase(reason_status) ? sip_status_phrase(reason_status) : "");
+  while (call->n_next_targets > 0) {
+    const char *target = call->next_targets[0];
+    call->next_targets++;
+    call->n_next_targets--;
+    char key[CD_IDENTITY_KEY_MAX];
+    const char *refusal = cd_identity_key(target, key, NULL) < 0 ? "Diversion Target Invalid"
+                          : cd_divert_refusal(call->conf, &call->chain, call->deflected_by, key);
+    if (refusal) {
+      cd_log(CD_LOG_NOTICE, "call-id=%s: next Contact %s of the deflection skipped: %s",
+             call->call_id, target, refusal);
+      continue;
+    }
+    long pos = cd_hi_retry(&call->chain, target, call->deflect_cause, reason);
+    if (pos < 0)
+      break;
+    cd_hi_entry *entry = &call->chain.entries[pos];
+    cd_hi_set_key(entry, key);
+    /* The ledger and the log name the user who deflected; the branch
+     * then serves the new target (a plain one: the other Contacts are
+     * where the user asked the call to go). */
+    call->served = call->deflected_by;
+    call->calls->stats.diversions[CD_SVC_CD]++;
+    call_record_diversion(call, CD_SVC_CD, call->deflect_cause, key, entry->index);
+    cd_log(CD_LOG_INFO, "diversion call-id=%s served=%s service=cd cause=%d target=%s (next Contact, the last gave %d)",
+           call->call_id, call->served->user, call->deflect_cause, target, reason_status);
+    call->served = cd_conf_find(call->conf, key);
+    char hi_index[CD_HI_INDEX_MAX];
+    snprintf(hi_index, sizeof hi_index, "%s", entry->index);
+    return call_send_branch(call, target, 0, hi_index);
+  }
+  call_reply(call, reason_status, sip_status_phrase(reason_status));
+  return -1;
 }
 
 /* ---------------------------------------------------------------- serving a user */

@@ -64,6 +64,12 @@ struct cd_call {
   const char *caller_uri;
   const char *call_id;
   char ticket_hash[65];               /* SHA-256 of the MIKEY ticket in the SDP, hex; "" when none */
+  /* A deflection's other Contacts, best q first, tried in turn when the
+   * one before fails (call_divert_next); empty otherwise. */
+  const char **next_targets;
+  size_t n_next_targets;
+  int deflect_cause;                  /* the deflection's cause (480, 487) */
+  const struct cd_subscriber *deflected_by; /* the served user who deflected */
   cd_hi_chain chain;
   size_t received_hi;                 /* leading chain entries that came in the INVITE */
   bool answered;                      /* a final answer went upstream */
@@ -97,5 +103,9 @@ int call_serve(struct cd_call *call, const struct cd_subscriber *sub, const char
  * answering the caller. */
 int call_divert(struct cd_call *call, enum cd_service service, int cause, int reason_status,
                 const char *deflect_to, const char *deflect_key);
+/* The deflected-to target failed with `reason_status`: tries the next of
+ * call->next_targets. Returns 0, or -1 after answering the caller (with
+ * the last failure when no Contact is left). */
+int call_divert_next(struct cd_call *call, int reason_status);
 
 #endif

@@ -19,6 +19,7 @@
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_util.h>
 #include <sofia-sip/su_alloc.h>
+#include <sofia-sip/tport_tag.h>
 #include <sofia-sip/url.h>
 #include "log/log.h"
 #include "sip/proxy.h"
@@ -95,8 +96,9 @@ static int relay_request(struct cd_proxy *proxy, nta_incoming_t *irq)
   url_string_t const *next_hop = cd_route_prepare_forward(&proxy->route, msg, sip_object(msg));
   relay->proxy = proxy;
   relay->irq = irq;
+  const char *ident = cd_route_ident(&proxy->route, next_hop, sip_object(msg));
   relay->orq = nta_outgoing_mcreate(proxy->agent, relay_response, (nta_outgoing_magic_t *)relay,
-                                    next_hop, msg, TAG_END());
+                                    next_hop, msg, TAG_IF(ident, TPTAG_IDENT(ident)), TAG_END());
   if (relay->orq == NULL) {
     msg_destroy(msg);
     free(relay);
@@ -122,8 +124,10 @@ static void forward_ack(struct cd_proxy *proxy, nta_incoming_t *irq)
     return;
   }
   url_string_t const *next_hop = cd_route_prepare_forward(&proxy->route, msg, sip);
+  const char *ident = cd_route_ident(&proxy->route, next_hop, sip);
   nta_outgoing_t *orq = nta_outgoing_mcreate(proxy->agent, NULL, NULL, next_hop, msg,
-                                             NTATAG_STATELESS(1), TAG_END());
+                                             NTATAG_STATELESS(1),
+                                             TAG_IF(ident, TPTAG_IDENT(ident)), TAG_END());
   if (orq == NULL)
     msg_destroy(msg);
   else
@@ -222,6 +226,30 @@ static int default_leg_request(nta_leg_magic_t *magic, nta_leg_t *leg,
     return bad;
   }
 
+  /* cdivas supports no extension a proxy must understand (RFC 3261 16.3). */
+  if (sip->sip_proxy_require && method != sip_method_ack && method != sip_method_cancel) {
+    char unsupported[256] = "";
+    size_t len = 0;
+    for (msg_param_t const *tag = sip->sip_proxy_require->k_items; tag && *tag; tag++)
+      len += (size_t)snprintf(unsupported + len, len < sizeof unsupported ? sizeof unsupported - len : 0,
+                              "%s%s", len ? ", " : "", *tag);
+    if (len >= sizeof unsupported)
+      unsupported[sizeof unsupported - 1] = '\0';
+    nta_incoming_treply(irq, SIP_420_BAD_EXTENSION, TAG_IF(unsupported[0], SIPTAG_UNSUPPORTED_STR(unsupported)),
+                        TAG_END());
+    return 420;
+  }
+
+  /* A sips request must stay on TLS hop by hop (RFC 3261 26.2.2): never
+   * forwarded over UDP or TCP, and refused when cdivas has no TLS. */
+  if (sip->sip_request->rq_url->url_type == url_sips && !proxy->route.has_tls &&
+      method != sip_method_ack) {
+    nta_incoming_treply(irq, SIP_416_UNSUPPORTED_URI,
+                        SIPTAG_WARNING_STR("399 cdivas \"sips needs a TLS transport; cdivas listens on none\""),
+                        TAG_END());
+    return 416;
+  }
+
   switch (method) {
   case sip_method_invite:
     if (cd_route_ends_here(&proxy->route, sip))
@@ -235,7 +263,11 @@ static int default_leg_request(nta_leg_magic_t *magic, nta_leg_t *leg,
     nta_incoming_destroy(irq);
     return 0;
   case sip_method_cancel:
-    return 481;   /* no transaction to cancel */
+    /* Fine per RFC 3261 9.2, but worth a line: it is often a CANCEL that
+     * crossed the 2xx (the server transaction is released after a 2xx). */
+    cd_log(CD_LOG_INFO, "CANCEL without a transaction to cancel (answered already, or never seen): 481 call-id=%s",
+           sip->sip_call_id ? sip->sip_call_id->i_id : "-");
+    return 481;
   case sip_method_register:
     return answer_register(proxy, irq, sip);
   default:
@@ -262,7 +294,7 @@ static int default_leg_request(nta_leg_magic_t *magic, nta_leg_t *leg,
 /* Each listen URI becomes one bound transport per protocol: a URI without
  * ;transport= means UDP and TCP (RFC 3263), so "sip:h:p" and
  * "sip:h:p;transport=tcp" together bind TCP once. */
-struct bind_spec { char uri[300]; };
+struct bind_spec { char uri[300]; const char *ident; };
 
 static bool already_bound(struct bind_spec *specs, size_t n, const char *uri)
 {
@@ -295,6 +327,7 @@ static size_t plan_bindings(su_home_t *home, const struct cd_conf *conf, struct 
       snprintf(specs[n].uri, sizeof specs[n].uri, "%s:%s%s%s:%s;transport=%s",
                url->url_type == url_sips ? "sips" : "sip", v6 ? "[" : "", host,
                v6 ? "]" : "", cd_sip_url_port(url), protos[p]);
+      specs[n].ident = cd_route_family_ident(host);
       if (!already_bound(specs, n, specs[n].uri))
         n++;
     }
@@ -368,7 +401,17 @@ int cd_proxy_start(struct cd_proxy *proxy, su_root_t *root, struct cd_conf *conf
     cd_log(CD_LOG_ERROR, "no usable listen address");
     return -1;
   }
+  bool v4 = false, v6 = false;
+  for (size_t i = 0; i < n; i++) {
+    v4 |= specs[i].ident && strcmp(specs[i].ident, "ipv4") == 0;
+    v6 |= specs[i].ident && strcmp(specs[i].ident, "ipv6") == 0;
+  }
+  proxy->route.dual_stack = v4 && v6;
+  for (size_t i = 0; i < n; i++)
+    proxy->route.has_tls |= strstr(specs[i].uri, ";transport=tls") != NULL;
+  bool dual = proxy->route.dual_stack;
   proxy->agent = nta_agent_create(root, URL_STRING_MAKE(specs[0].uri), NULL, NULL,
+                                  TAG_IF(dual && specs[0].ident, TPTAG_IDENT(specs[0].ident)),
                                   NTATAG_UA(0),
                                   NTATAG_CANCEL_487(0),
                                   NTATAG_SERVER_RPORT(1),
@@ -382,7 +425,9 @@ int cd_proxy_start(struct cd_proxy *proxy, su_root_t *root, struct cd_conf *conf
     return -1;
   }
   for (size_t i = 1; i < n; i++) {
-    if (nta_agent_add_tport(proxy->agent, URL_STRING_MAKE(specs[i].uri), TAG_END()) < 0) {
+    if (nta_agent_add_tport(proxy->agent, URL_STRING_MAKE(specs[i].uri),
+                            TAG_IF(dual && specs[i].ident, TPTAG_IDENT(specs[i].ident)),
+                            TAG_END()) < 0) {
       cd_log(CD_LOG_ERROR, "cannot listen on %s: %s", specs[i].uri, strerror(errno));
       return -1;
     }

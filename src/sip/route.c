@@ -1,6 +1,7 @@
 /*
  * route.c - own addresses and the next hop (see route.h).
  */
+#include <arpa/inet.h>
 #include <string.h>
 #include <strings.h>
 #include <sofia-sip/sip_header.h>
@@ -102,4 +103,28 @@ url_string_t const *cd_route_prepare_forward(const struct cd_route *route, msg_t
   if (sip->sip_route)
     return NULL;
   return (url_string_t const *)route->outbound_proxy;
+}
+
+const char *cd_route_family_ident(const char *host)
+{
+  if (host == NULL)
+    return NULL;
+  if (host[0] == '[' || strchr(host, ':'))
+    return "ipv6";
+  struct in_addr v4;
+  return inet_pton(AF_INET, host, &v4) == 1 ? "ipv4" : NULL;
+}
+
+const char *cd_route_ident(const struct cd_route *route, url_string_t const *next_hop,
+                           sip_t const *sip)
+{
+  if (!route->dual_stack)
+    return NULL;
+  url_t const *hop = next_hop ? next_hop->us_url : NULL;
+  /* nta's rule: a loose-routing top Route, else the Request-URI. */
+  if (hop == NULL && sip->sip_route && url_has_param(sip->sip_route->r_url, "lr"))
+    hop = sip->sip_route->r_url;
+  if (hop == NULL)
+    hop = sip->sip_request->rq_url;
+  return cd_route_family_ident(hop->url_host);
 }

@@ -23,6 +23,13 @@ struct cd_route {
   url_t **own_urls;           /* [0] server.identity, then every listen URI */
   size_t n_own_urls;
   url_t *outbound_proxy;      /* server.outbound_proxy, or NULL */
+  /* Listening on literal addresses of both families: each bound transport
+   * is named (TPTAG_IDENT) by its family, and every request names the
+   * family of its next hop (cd_route_ident), because Sofia-SIP's choice of
+   * a transport ignores the family of a bracketed IPv6 literal and would
+   * send it on the first, IPv4 socket ("Address family not supported"). */
+  bool dual_stack;
+  bool has_tls;               /* a TLS transport is bound: sips requests can go on */
 };
 
 /* Returns 0, or -1 (allocation failure, unparsable URI in the conf). */
@@ -44,6 +51,17 @@ bool cd_route_ends_here(const struct cd_route *route, sip_t const *sip);
  * right after ours (0 originating, 1 or 2 terminating). UNKNOWN when
  * neither is there. */
 enum cd_sescase cd_route_sescase(const struct cd_route *route, sip_t const *sip);
+
+/* The TPTAG_IDENT naming transports of a literal address's family:
+ * "ipv4", "ipv6", or NULL for a host name. */
+const char *cd_route_family_ident(const char *host);
+
+/* The transport name (TPTAG_IDENT) a forwarded request must go out on: the
+ * family of its next hop when that is a literal address and cdivas is
+ * dual-stack, else NULL (let nta choose). `next_hop` is what
+ * cd_route_prepare_forward returned for this request. */
+const char *cd_route_ident(const struct cd_route *route, url_string_t const *next_hop,
+                           sip_t const *sip);
 
 /* Prepares a private request copy for forwarding: pops cdivas's own Route
  * entries and decrements Max-Forwards. Returns the next hop to hand to nta

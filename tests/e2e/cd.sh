@@ -41,4 +41,20 @@ check_dave uas2 caller2 487
 expect_count caller2 "SIP/2.0 180" 2 "the caller hears bob ring, then dave"
 expect_diversion_log cd 487 dave
 
-pass "CD: immediate deflection and deflection while alerting"
+note "call 3: bob deflects to two Contacts: carol (q=0.9, with ?Priority=urgent) is busy, then dave (q=0.5)"
+sipp_bg uas3 "$T" -sf "$SCENARIOS/served_deflect_contacts.xml" -d 100 -m 1
+sipp_call caller3 -sf "$SCENARIOS/caller_diverted.xml" -s bob -key domain ims.example.net -m 1
+sipp_wait uas3
+expect_count uas3 INVITE 3 "bob's INVITE, then carol's, then dave's"
+expect_line "$(received_nth uas3 INVITE 2)" "INVITE sip:carol@ims.example.net SIP/2.0" \
+  "the Contact with the higher q first, without its URI header"
+invite=$(received_nth uas3 INVITE 3)
+expect_line "$invite" "INVITE sip:dave@ims.example.net SIP/2.0" "the next Contact after carol's 486"
+expect_line "$invite" "History-Info: <sip:bob@ims.example.net?Reason=SIP%3Bcause%3D302%3Btext%3D%22Moved%20Temporarily%22>;index=1, <sip:carol@ims.example.net;cause=480?Reason=SIP%3Bcause%3D486%3Btext%3D%22Busy%20Here%22>;index=1.1;mp=1, <sip:dave@ims.example.net;cause=480>;index=1.2;mp=1" \
+  "History-Info: carol's entry says why, dave's is its sibling under bob"
+expect_line "$invite" "P-CDIV-Indication: <sip:cdivas.ims.example.net>;hi=1.2" "CDIV indication names dave's entry"
+expect_count caller3 "SIP/2.0 486" 0 "carol's 486 is not passed to the caller"
+expect_count caller3 "SIP/2.0 181" 1 "one 181 (the deflection)"
+expect_count caller3 "SIP/2.0 200" 2 "dave answers"
+
+pass "CD: immediate deflection, deflection while alerting, Contacts by q"

@@ -39,5 +39,9 @@ r=$(sip_raw "$P" "$(printf 'OPTIONS sip:127.0.0.1:%s SIP/2.0\nVia: SIP/2.0/UDP 1
 [ "$r" = "SIP/2.0 200 OK" ] || fail "OPTIONS to cdivas gives 200, got '$r'"
 r=$(sip_raw "$P" "$(printf 'REGISTER sip:cdivas.ims.example.net SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:9;rport;branch=z9hG4bK-r%s\nFrom: <sip:bob@ims.example.net>;tag=r1\nTo: <sip:bob@ims.example.net>\nCall-ID: reg-%s\nCSeq: 1 REGISTER\nContact: <sip:scscf.ims.example.net>\nExpires: 600000\nMax-Forwards: 70\nContent-Length: 0\n\n' "$RANDOM" "$RANDOM")")
 [ "$r" = "SIP/2.0 200 OK" ] || fail "third-party REGISTER gives 200, got '$r'"
+r=$(sip_raw "$P" "$(printf 'CANCEL sip:bob@ims.example.net SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:9;rport;branch=z9hG4bK-c%s\nFrom: <sip:alice@ims.example.net>;tag=c1\nTo: <sip:bob@ims.example.net>\nCall-ID: stray-cancel-%s\nCSeq: 1 CANCEL\nMax-Forwards: 70\nContent-Length: 0\n\n' "$RANDOM" "$RANDOM")")
+[ "$r" = "SIP/2.0 481 Call/Transaction Does Not Exist" ] || fail "a CANCEL without its INVITE gives 481, got '$r'"
+grep -q "CANCEL without a transaction to cancel (answered already, or never seen): 481 call-id=stray-cancel-" "$WORK/cdivas.log" ||
+  fail "a CANCEL answered 481 is logged"
 kill -0 "$CDIVAS_PID" || fail "cdivas still running after bad input"
 pass "command line, conf errors, refused requests"

@@ -88,3 +88,15 @@ sipp_call() {
   alloc_ports 1
   sipp_run "$name" "$PORTS" "$@" "127.0.0.1:$P"
 }
+
+# msg_time NAME DIRECTION FIRSTWORD N: when SIPp NAME sent ("sent") or
+# received ("received") the Nth message whose first line starts with
+# FIRSTWORD, as seconds since the epoch (with microseconds).
+msg_time() {
+  tr -d '\r' <"$WORK/$1.msg" 2>/dev/null | awk -v dir="$2" -v want="$3" -v nth="$4" '
+    /^-+ [0-9][0-9][0-9][0-9]-/ { stamp = $2 " " $3; mine = 0; next }
+    $0 ~ ("message " dir) { mine = 1; first = ""; next }
+    mine && first == "" && NF > 0 { first = $0
+      if (index(first, want) == 1 && ++seen == nth) {
+        cmd = "date -d \"" stamp "\" +%s.%N"; cmd | getline t; close(cmd); print t; exit } }'
+}

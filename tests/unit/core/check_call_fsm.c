@@ -100,7 +100,7 @@ static const char *actions_str(unsigned a, char *buf, size_t len) {
 
 /* Begins a branch and checks it starts clean, whatever came before. */
 static void begin(struct cd_fsm *fsm, unsigned services) {
-  cd_fsm_begin_branch(fsm, services);
+  cd_fsm_begin_branch(fsm, services, false);
   ck_assert_int_eq(fsm->state, CD_FSM_TRYING);
   ck_assert_uint_eq(fsm->services, services);
   ck_assert(!fsm->alerted);
@@ -167,6 +167,30 @@ START_TEST(cfb_busy_after_180_stops_timer) {
     EXPECT(NR_TIMER, ABSORB, DONE),
   };
   SCENARIO(BIT(CFB) | BIT(CFNR), steps);
+}
+END_TEST
+
+/* 600 Busy Everywhere is user busy too; 603 Decline only when the
+ * operator says so (server.decline_is_busy). Reason keeps the status. */
+START_TEST(cfb_600_and_603) {
+  static const struct step s600[] = {
+    EXPECT(PROV(180), RELAY | START, ALERTING),
+    EXPECT_DIVERT(FINAL(600), STOP, CFB, 486, 600),
+  };
+  SCENARIO(BIT(CFB) | BIT(CFNR), s600);
+  static const struct step s603_relayed[] = {
+    EXPECT(FINAL(603), RELAY, DONE),
+  };
+  SCENARIO(ALL_SERVICES, s603_relayed);
+  struct cd_fsm fsm;
+  cd_fsm_begin_branch(&fsm, BIT(CFB), true);
+  static const struct step s603_busy[] = {
+    EXPECT_DIVERT(FINAL(603), 0, CFB, 486, 603),
+  };
+  FEED(&fsm, s603_busy);
+  /* The next branch keeps what it is given. */
+  cd_fsm_begin_branch(&fsm, BIT(CFB), false);
+  FEED(&fsm, s603_relayed);
 }
 END_TEST
 
@@ -398,13 +422,19 @@ START_TEST(cfnl_404_and_480_before_alerting) {
 }
 END_TEST
 
-/* Once the user rang it was reachable: a later 404/480 is not cfnl. */
+/* Once the user rang it was logged in: a later 404 is relayed, a later
+ * 480 means the user did not answer (cfnr, cause 408, Reason 480). */
 START_TEST(cfnl_not_after_alerting) {
   static const struct step s480[] = {
     EXPECT(PROV(180), RELAY | START, ALERTING),
-    EXPECT(FINAL(480), RELAY | STOP, DONE),
+    EXPECT_DIVERT(FINAL(480), STOP, CFNR, 408, 480),
   };
   SCENARIO(ALL_SERVICES, s480);
+  static const struct step s480_no_cfnr[] = {
+    EXPECT(PROV(180), RELAY, ALERTING),
+    EXPECT_MAYSTOP(FINAL(480), RELAY, DONE),
+  };
+  SCENARIO(ALL_SERVICES & ~BIT(CFNR), s480_no_cfnr);
   static const struct step s404[] = {
     EXPECT(PROV(180), RELAY | START, ALERTING),
     EXPECT(FINAL(404), RELAY | STOP, DONE),
@@ -447,6 +477,52 @@ START_TEST(cd_after_alerting_cause_487) {
 END_TEST
 
 /* No Contact means nowhere to deflect to; no rule means no deflection. */
+/* A deflected-to target with more Contacts behind it: its failure tries
+ * the next one instead of reaching the caller; a 6xx or the caller's
+ * CANCEL end the search, a 2xx is relayed as ever. */
+START_TEST(cd_next_contact_on_failure) {
+  struct cd_fsm fsm;
+  static const int failures[] = { 404, 480, 486, 503 };
+  for (size_t i = 0; i < N_ELEMS(failures); i++) {
+    begin(&fsm, 0);
+    fsm.has_next_target = true;
+    struct cd_fsm_result r = cd_fsm_step(&fsm, &(struct cd_fsm_event)FINAL(failures[i]));
+    ck_assert_uint_eq(r.actions, CD_ACT_NEXT_TARGET | ABSORB);
+    ck_assert_int_eq(r.reason_status, failures[i]);
+    ck_assert_int_eq(fsm.state, CD_FSM_DONE);
+  }
+  begin(&fsm, 0);
+  fsm.has_next_target = true;
+  struct cd_fsm_result r = cd_fsm_step(&fsm, &(struct cd_fsm_event)TIMEOUT);
+  ck_assert_uint_eq(r.actions, CD_ACT_NEXT_TARGET | ABSORB);
+  ck_assert_int_eq(r.reason_status, 408);
+  static const struct step global_failure[] = { EXPECT(FINAL(603), RELAY, DONE) };
+  begin(&fsm, 0);
+  fsm.has_next_target = true;
+  FEED(&fsm, global_failure);
+  static const struct step answered[] = { EXPECT(PROV(180), RELAY, ALERTING), EXPECT_MAYSTOP(FINAL(200), RELAY, ANSWERED) };
+  begin(&fsm, 0);
+  fsm.has_next_target = true;
+  FEED(&fsm, answered);
+  static const struct step cancelled[] = {
+    EXPECT(PROV(180), RELAY, ALERTING),
+    EXPECT_MAYSTOP(CALLER_CANCEL, CANCEL, CANCELLED),
+    EXPECT(FINAL(487), RELAY, DONE),
+  };
+  begin(&fsm, 0);
+  fsm.has_next_target = true;
+  FEED(&fsm, cancelled);
+  /* A rule of the target itself still comes first. */
+  begin(&fsm, BIT(CFB));
+  fsm.has_next_target = true;
+  static const struct step own_rule[] = { EXPECT_DIVERT(FINAL(486), 0, CFB, 486, 486) };
+  FEED(&fsm, own_rule);
+  /* A new branch forgets it. */
+  begin(&fsm, 0);
+  ck_assert(!fsm.has_next_target);
+}
+END_TEST
+
 START_TEST(cd_needs_contact_and_rule) {
   static const struct step no_contact[] = { EXPECT(FINAL(302), RELAY, DONE) };
   SCENARIO(ALL_SERVICES, no_contact);
@@ -476,16 +552,23 @@ START_TEST(cfnrc_408_500_503_before_alerting) {
 }
 END_TEST
 
-START_TEST(cfnrc_not_after_alerting) {
+/* A network failure after ringing still leaves the user unreachable. */
+START_TEST(cfnrc_also_after_alerting) {
   static const int statuses[] = { 500, 503 };
   for (size_t i = 0; i < N_ELEMS(statuses); i++) {
     struct cd_fsm fsm;
     begin(&fsm, ALL_SERVICES);
     const struct step steps[] = {
       EXPECT(PROV(180), RELAY | START, ALERTING),
-      EXPECT(FINAL(statuses[i]), RELAY | STOP, DONE),
+      EXPECT_DIVERT(FINAL(statuses[i]), STOP, CFNRC, 503, statuses[i]),
     };
     FEED(&fsm, steps);
+    begin(&fsm, ALL_SERVICES & ~BIT(CFNRC));
+    const struct step without_rule[] = {
+      EXPECT(PROV(180), RELAY | START, ALERTING),
+      EXPECT(FINAL(statuses[i]), RELAY | STOP, DONE),
+    };
+    FEED(&fsm, without_rule);
   }
 }
 END_TEST
@@ -863,6 +946,7 @@ int main(void) {
   tcase_add_test(tc, cfb_busy_diverts);
   tcase_add_test(tc, cfb_busy_after_180_stops_timer);
   tcase_add_test(tc, cfb_without_rule_relays);
+  tcase_add_test(tc, cfb_600_and_603);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("cfnr");
@@ -890,11 +974,12 @@ int main(void) {
   tcase_add_test(tc, cd_before_alerting_cause_480);
   tcase_add_test(tc, cd_after_alerting_cause_487);
   tcase_add_test(tc, cd_needs_contact_and_rule);
+  tcase_add_test(tc, cd_next_contact_on_failure);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("cfnrc");
   tcase_add_test(tc, cfnrc_408_500_503_before_alerting);
-  tcase_add_test(tc, cfnrc_not_after_alerting);
+  tcase_add_test(tc, cfnrc_also_after_alerting);
   tcase_add_test(tc, cfnrc_without_rule_relays);
   tcase_add_test(tc, cfnrc_timeout_no_answer);
   tcase_add_test(tc, timeout_without_cfnrc_replies);

@@ -233,6 +233,31 @@ START_TEST(test_format_hiding) {
 }
 END_TEST
 
+/* B deflects to two Contacts; the first fails: its entry keeps why, the
+ * second is its sibling under B. */
+START_TEST(test_retry_sibling) {
+  cd_hi_chain chain;
+  cd_hi_init(&chain);
+  ck_assert_int_eq(cd_hi_divert(&chain, BOB, same_uri, BOB, CAROL, 480, NULL, false), 1);
+  ck_assert_int_eq(cd_hi_retry(&chain, DAVE, 480, "SIP;cause=486;text=\"Busy Here\""), 2);
+  ck_format(&chain, 0, -1,
+            "<sip:bob@ims.example.net>;index=1, "
+            "<sip:carol@ims.example.net;cause=480?Reason=SIP%3Bcause%3D486%3Btext%3D%22Busy%20Here%22>;index=1.1;mp=1, "
+            "<sip:dave@ims.example.net;cause=480>;index=1.2;mp=1");
+  ck_assert_int_eq(cd_hi_retry(&chain, "sip:erin@h", 480, NULL), 3);
+  ck_assert_str_eq(chain.entries[3].index, "1.3");
+  cd_hi_free(&chain);
+  /* Only after one of our retargetings. */
+  const char *why = NULL;
+  cd_hi_init(&chain);
+  ck_assert_int_eq(cd_hi_retry(&chain, DAVE, 480, NULL), -1);
+  ck_assert_int_eq(cd_hi_parse(&chain, "<sip:a@x>;index=1, <sip:b@x;cause=302>;index=1.1;mp=1", &why), 0);
+  ck_assert_int_eq(cd_hi_retry(&chain, DAVE, 480, NULL), -1);
+  ck_assert_uint_eq(chain.count, 2);
+  cd_hi_free(&chain);
+}
+END_TEST
+
 START_TEST(test_private_from) {
   cd_hi_chain chain;
   const char *why = NULL;
@@ -578,6 +603,7 @@ static Suite *history_info_suite(void) {
   tcase_add_test(wire, test_reason_escaping);
   tcase_add_test(wire, test_private_from);
   tcase_add_test(wire, test_format_hiding);
+  tcase_add_test(wire, test_retry_sibling);
   tcase_add_test(wire, test_format_edges);
   suite_add_tcase(s, wire);
   TCase *parse = tcase_create("parse");

@@ -134,7 +134,8 @@ START_TEST(test_user_phone) {
   ck_key("sip:+15551000002@host;USER=Phone", "tel:+15551000002");
   ck_key("sip:+1(555)100.0002@host;transport=udp;user=phone;lr", "tel:+15551000002");
   ck_key("sip:+1%20555%201000002@host;user=phone", "tel:+15551000002");
-  ck_key("sip:1234;phone-context=example.com@h;user=phone", "tel:1234");
+  ck_key("sip:1234;phone-context=example.com@h;user=phone", "tel:1234;phone-context=example.com");
+  ck_key("sip:1234;phone-context=%2B49-30@h;user=phone", "tel:+49301234");
   ck_key("sip:*31%23ab@h;user=phone", "tel:*31#AB");
   ck_bad("sip:*31#@h;user=phone", "bad character in user part");
   /* Not a telephone number: stays a SIP identity. */
@@ -151,7 +152,14 @@ END_TEST
 START_TEST(test_tel) {
   ck_key("tel:+1-555-100-0002;phone-context=ims.example.net", "tel:+15551000002");
   ck_key("TEL:+1(555)100.0002", "tel:+15551000002");
-  ck_key("tel:1234;phone-context=example.com", "tel:1234");
+  /* A local number is one only within its phone-context (RFC 3966 5.1.5):
+   * a global-digits context is its prefix, a domain is kept. */
+  ck_key("tel:1234;phone-context=Example.COM", "tel:1234;phone-context=example.com");
+  ck_key("tel:1234;phone-context=+49-30", "tel:+49301234");
+  ck_key("tel:12-34;isub=1;phone-context=+4930", "tel:+49301234");
+  ck_key("tel:1234", "tel:1234");
+  ck_bad("tel:1234;phone-context=+x", "bad character in telephone number");
+  ck_bad("sip:1234;phone-context=a%00b@h;user=phone", "control character in user part");
   ck_key("tel:*31#", "tel:*31#");
   ck_key("tel:12ab", "tel:12AB");
   ck_key("<tel:+15551000002>;tag=x", "tel:+15551000002");
@@ -293,6 +301,18 @@ START_TEST(test_key_n) {
 }
 END_TEST
 
+START_TEST(test_secure_uri) {
+  char out[64];
+  ck_assert_int_eq(cd_identity_secure_uri("sip:carol@ims.example.net;user=phone", out, sizeof out), 0);
+  ck_assert_str_eq(out, "sips:carol@ims.example.net;user=phone");
+  ck_assert_int_eq(cd_identity_secure_uri("SIPS:carol@h", out, sizeof out), 0);
+  ck_assert_str_eq(out, "sips:carol@h");
+  ck_assert_int_eq(cd_identity_secure_uri("tel:+4930123", out, sizeof out), -1);
+  ck_assert_int_eq(cd_identity_secure_uri("sip:a-rather-long-user-name-for-the-buffer@ims.example.net", out, 16), -1);
+  ck_assert_int_eq(cd_identity_secure_uri(NULL, out, sizeof out), -1);
+}
+END_TEST
+
 START_TEST(test_served_user) {
   char key[CD_IDENTITY_KEY_MAX];
   struct cd_served_params p = { CD_REGSTATE_REG, CD_SESCASE_ORIG };
@@ -391,6 +411,7 @@ static Suite *identity_suite(void) {
   tcase_add_test(tc, test_length_bounds);
   tcase_add_test(tc, test_key_n);
   tcase_add_test(tc, test_served_user);
+  tcase_add_test(tc, test_secure_uri);
   tcase_add_test(tc, test_served_user_bad);
   suite_add_tcase(s, tc);
   return s;
