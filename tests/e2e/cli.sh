@@ -20,6 +20,44 @@ if "$CDIVAS" -F -f "$E2E/bad.conf" >/dev/null 2>&1; then fail "started with bad.
 if "$CDIVAS" -F -f "$WORK/missing.conf" 2>"$WORK/missing.err"; then fail "started without conf"; fi
 grep -q "missing.conf" "$WORK/missing.err" || fail "missing file named"
 
+note "cdivas-kms -t: the shipped conf, and every error of a broken one as file:line: message"
+: "${CDIVAS_KMS:?}"
+out=$("$CDIVAS_KMS" -t -f "$top_srcdir/conf/kms.conf" 2>&1) || fail "cdivas-kms -t on conf/kms.conf: $out"
+echo "$out" | grep -q "configuration OK" || fail "cdivas-kms -t says OK: $out"
+K="$E2E/bad_kms.conf"
+if out=$("$CDIVAS_KMS" -t -f "$K" 2>&1); then fail "cdivas-kms -t accepted bad_kms.conf"; fi
+echo "$out"
+expected=$(cat <<EOF
+$K:4: id must be a string
+$K:5: listen must be http://host:port or https://host:port, not 'ftp://127.0.0.1:8080'
+$K:10: tls_certificate '/nonexistent/kms.pem': No such file or directory
+$K:6: ticket_key must be exactly 64 hex digits
+$K:7: ticket_lifetime must be between 60 and 86400, not 10
+$K:8: inquiry_timeout must be an integer
+$K:9: unknown log_level 'loud'
+$K:14: duplicate user 'sip:alice@IMS.example.net'
+$K:15: malformed URI 'sip:' in id: empty host
+$K:15: psk must be exactly 64 hex digits
+$K:17: users entries must be groups { id = ...; psk = ...; }
+$K:19: inquiry_url must start with http:// or https://
+$K:19: key must be exactly 64 hex digits
+$K:20: an https inquiry_url needs tls_ca to verify the AS
+$K:22: missing required setting 'identity'
+$K:22: missing required setting 'key'
+$K:24: unknown or mistyped setting 'bogus' (expected the kms group, users and application_servers lists)
+EOF
+)
+[ "$out" = "$expected" ] || fail "cdivas-kms -t prints exactly these errors, in this order:
+$expected"
+printf 'kms = { id = "x"\n' >"$WORK/kms_syntax.conf"
+out=$("$CDIVAS_KMS" -t -f "$WORK/kms_syntax.conf" 2>&1) && fail "cdivas-kms -t accepted a syntax error"
+[ "$out" = "$WORK/kms_syntax.conf:2: syntax error" ] || fail "kms syntax error as file:line: message, got '$out'"
+out=$("$CDIVAS_KMS" -t -f "$WORK/kms_missing.conf" 2>&1) && fail "cdivas-kms -t accepted a missing file"
+[ "$out" = "$WORK/kms_missing.conf: cannot read: No such file or directory" ] || fail "missing kms conf, got '$out'"
+printf 'users = ();\n' >"$WORK/kms_nokms.conf"
+out=$("$CDIVAS_KMS" -t -f "$WORK/kms_nokms.conf" 2>&1) && fail "cdivas-kms -t accepted a conf without kms"
+[ "$out" = "$WORK/kms_nokms.conf:1: missing required group 'kms'" ] || fail "missing kms group, got '$out'"
+
 note "-V, -h, unknown option"
 "$CDIVAS" -V | grep -qx "cdivas [0-9.]*" || fail "-V prints the version"
 "$CDIVAS" -h | grep -q -- "-f FILE" || fail "-h prints usage"

@@ -1,0 +1,365 @@
+/*
+ * subscribers.c - the subscribers list of cdivas.conf (cdivas.conf(5),
+ * SUBSCRIBERS and RULES): each served user with its aliases, limits and
+ * forwarding rules, each rule with its conditions and validity windows.
+ * See loader.h for what a group loader does.
+ *
+ * The identity index (core/conf.h: every user and alias key to its
+ * subscriber) is built while the list is read, so that a duplicate
+ * identity is reported at the second place it is written together with
+ * where the first one is ("also at file:line"), across @include'd files.
+ */
+#if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L     /* strdup */
+#endif
+#include "conf/loader.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ------------------------------------------------------------ values */
+
+/* "mon-fri", "sat,sun", "mon-wed,fri": bit 0 = Monday. NULL or why (in buf). */
+static const char *parse_days(const char *s, unsigned *out, char *buf, size_t bufsize)
+{
+  static const char *const names[7] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
+  unsigned days = 0;
+  const char *p = s;
+  for (;;) {
+    while (*p == ' ' || *p == '\t')
+      p++;
+    size_t n = strcspn(p, ",");
+    size_t t = n;
+    while (t > 0 && (p[t - 1] == ' ' || p[t - 1] == '\t'))
+      t--;
+    if (t == 0)
+      return *s == '\0' ? "no day given" : "empty item in the day list";
+    /* one day, or first-last */
+    int ends[2] = { -1, -1 };
+    size_t parts = 0;
+    for (size_t i = 0; i < t; parts++) {
+      size_t k = i;
+      while (k < t && p[k] != '-')
+        k++;
+      if (parts == 2) {
+        snprintf(buf, bufsize, "bad range '%.*s'", (int)t, p);
+        return buf;
+      }
+      int d = -1;
+      for (int j = 0; j < 7; j++)
+        if (k - i == 3 && strncasecmp(p + i, names[j], 3) == 0)
+          d = j;
+      if (d < 0) {
+        snprintf(buf, bufsize, "unknown day '%.*s' (expected mon, tue, wed, thu, fri, sat or sun)",
+                 (int)(k - i), p + i);
+        return buf;
+      }
+      ends[parts] = d;
+      i = k;
+      if (i < t) {          /* at '-': a second day must follow */
+        i++;
+        if (i == t) {
+          snprintf(buf, bufsize, "bad range '%.*s'", (int)t, p);
+          return buf;
+        }
+      }
+    }
+    if (parts == 1)
+      ends[1] = ends[0];
+    /* a range may wrap past Sunday: "fri-mon" */
+    for (int d = ends[0];; d = (d + 1) % 7) {
+      days |= 1u << d;
+      if (d == ends[1])
+        break;
+    }
+    p += n;
+    if (*p == '\0')
+      break;
+    p++;                    /* ',' */
+  }
+  *out = days;
+  return NULL;
+}
+
+/* "HH:MM", 00:00..23:59, and 24:00 when allow_24. Minutes, or -1. */
+static int parse_time(const char *s, bool allow_24)
+{
+  if (!(isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) && s[2] == ':' &&
+        isdigit((unsigned char)s[3]) && isdigit((unsigned char)s[4]) && s[5] == '\0'))
+    return -1;
+  int h = (s[0] - '0') * 10 + (s[1] - '0');
+  int m = (s[3] - '0') * 10 + (s[4] - '0');
+  if (h < 24 && m < 60)
+    return h * 60 + m;
+  if (allow_24 && h == 24 && m == 0)
+    return 24 * 60;
+  return -1;
+}
+/* Adds `key` (stable storage) for subscriber `sub`, or reports a duplicate. */
+static void index_add(struct loader *L, const config_setting_t *at, const char *written,
+                      const char *key, size_t sub)
+{
+  struct reader *R = &L->rd;
+  struct cd_conf *c = L->conf;
+  if (c->index_slots == NULL || 2 * (L->n_keys + 1) > c->index_size)
+    return;                 /* out of memory earlier; cannot happen otherwise */
+  size_t mask = c->index_size - 1;
+  size_t i = (size_t)cd_conf_key_hash(key) & mask;
+  for (; c->index_slots[i] != 0; i = (i + 1) & mask)
+    if (strcmp(c->index_keys[i], key) == 0) {
+      rd_error_at(R, at, "duplicate identity '%s' (also at %s:%d)", written,
+                  L->slot_file[i], L->slot_line[i]);
+      return;
+    }
+  c->index_slots[i] = sub + 1;
+  c->index_keys[i] = key;
+  L->slot_file[i] = rd_file_of(R, at);
+  L->slot_line[i] = rd_line_of(at);
+  L->n_keys++;
+}
+
+static void load_validity(struct reader *R, const config_setting_t *g, struct cd_validity *v)
+{
+  const config_setting_t *from_s = NULL, *to_s = NULL;
+  bool ok = true;
+  v->days = 0x7f;
+  v->from_min = 0;
+  v->to_min = 24 * 60;
+  for (int i = 0; i < config_setting_length(g); i++) {
+    const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+    const char *str;
+    if (rd_named(s, "days")) {
+      char buf[160];
+      const char *why;
+      if ((str = rd_get_string(R, s)) != NULL &&
+          (why = parse_days(str, &v->days, buf, sizeof buf)) != NULL)
+        rd_error_at(R, s, "bad days '%s' in validity: %s", str, why);
+    } else if (rd_named(s, "from") || rd_named(s, "to")) {
+      bool to = rd_named(s, "to");
+      int m = -1;
+      if ((str = rd_get_string(R, s)) != NULL && (m = parse_time(str, to)) < 0)
+        rd_error_at(R, s, "bad time '%s' in %s: expected HH:MM from 00:00 to %s",
+                    str, config_setting_name(s), to ? "24:00" : "23:59");
+      if (m < 0) {
+        ok = false;
+      } else if (to) {
+        v->to_min = m;
+        to_s = s;
+      } else {
+        v->from_min = m;
+        from_s = s;
+      }
+    } else {
+      rd_error_at(R, s, "unknown setting '%s' in validity", config_setting_name(s));
+    }
+  }
+  if (ok && v->from_min == v->to_min) {
+    const config_setting_t *at = to_s != NULL ? to_s : from_s != NULL ? from_s : g;
+    rd_error_at(R, at, "empty validity window: from and to are both %02d:%02d",
+                v->from_min / 60, v->from_min % 60);
+  }
+}
+
+static void load_rule(struct reader *R, const config_setting_t *g, struct cd_rule *r)
+{
+  const config_setting_t *service_s = NULL, *target_s = NULL, *timer_s = NULL;
+  const char *target = NULL;
+  bool service_ok = false;
+
+  r->anonymous = -1;
+  r->active = true;
+  r->notify_caller = true;
+  r->reveal_identity_to_caller = true;
+  r->reveal_served_user_identity_to_caller = true;
+  r->reveal_identity_to_target = true;
+  r->notify_served_user = false;
+  r->file = rd_file_of(R, g);
+  r->line = rd_line_of(g);
+
+  for (int i = 0; i < config_setting_length(g); i++) {
+    const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+    const char *str;
+    bool b;
+    if (rd_named(s, "service")) {
+      service_s = s;
+      if ((str = rd_get_string(R, s)) == NULL)
+        continue;
+      if (cd_service_parse(str, &r->service) == 0)
+        service_ok = true;
+      else
+        rd_error_at(R, s, "unknown service '%s' (expected cfu, cfb, cfnr, cfnl, cd or cfnrc)", str);
+    } else if (rd_named(s, "target")) {
+      char key[CD_IDENTITY_KEY_MAX];
+      target_s = s;
+      if ((str = rd_get_string(R, s)) != NULL && rd_identity(R, s, str, "target", key))
+        target = str;
+    } else if (rd_named(s, "callers")) {
+      rd_key_list(R, s, false, &r->callers, &r->n_callers);
+    } else if (rd_named(s, "anonymous")) {
+      if (rd_get_bool(R, s, &b))
+        r->anonymous = b;
+    } else if (rd_named(s, "media")) {
+      if (!rd_string_list(R, s))
+        continue;
+      if (config_setting_length(s) == 0)
+        rd_error_at(R, s, "media must not be empty (leave it out to match any media)");
+      for (int j = 0; j < config_setting_length(s); j++) {
+        const config_setting_t *e;
+        if ((str = rd_element_string(R, s, j, &e)) == NULL)
+          continue;
+        if (strcasecmp(str, "audio") == 0)
+          r->media |= CD_MEDIA_AUDIO;
+        else if (strcasecmp(str, "video") == 0)
+          r->media |= CD_MEDIA_VIDEO;
+        else
+          rd_error_at(R, e, "unknown media '%s' (expected audio or video)", str);
+      }
+    } else if (rd_named(s, "validity")) {
+      if (!rd_group_list(R, s))
+        continue;
+      int n = config_setting_length(s);
+      if (n == 0) {
+        rd_error_at(R, s, "validity must not be empty (leave it out for always)");
+        continue;
+      }
+      if ((r->validity = rd_calloc(R, (size_t)n, sizeof *r->validity)) == NULL)
+        continue;
+      r->n_validity = (size_t)n;
+      for (int j = 0; j < n; j++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)j);
+        if (rd_group_elem(R, s, e))
+          load_validity(R, e, &r->validity[j]);
+      }
+    } else if (rd_named(s, "active")) {
+      rd_get_bool(R, s, &r->active);
+    } else if (rd_named(s, "no_reply_timer")) {
+      timer_s = s;
+      rd_get_int(R, s, 5, 180, &r->no_reply_timer);
+    } else if (rd_named(s, "notify_caller")) {
+      rd_get_bool(R, s, &r->notify_caller);
+    } else if (rd_named(s, "reveal_identity_to_caller")) {
+      rd_get_bool(R, s, &r->reveal_identity_to_caller);
+    } else if (rd_named(s, "reveal_served_user_identity_to_caller")) {
+      rd_get_bool(R, s, &r->reveal_served_user_identity_to_caller);
+    } else if (rd_named(s, "reveal_identity_to_target")) {
+      rd_get_bool(R, s, &r->reveal_identity_to_target);
+    } else if (rd_named(s, "notify_served_user")) {
+      rd_get_bool(R, s, &r->notify_served_user);
+    } else {
+      rd_error_at(R, s, "unknown setting '%s' in rule", config_setting_name(s));
+    }
+  }
+
+  if (service_s == NULL) {
+    rd_error_at(R, g, "missing required setting 'service' in rule");
+    return;
+  }
+  if (!service_ok)
+    return;
+  const char *svc = cd_service_name(r->service);
+  if (timer_s != NULL && r->service != CD_SVC_CFNR)
+    rd_error_at(R, timer_s, "no_reply_timer is only allowed on cfnr rules, not on %s", svc);
+  if (r->service == CD_SVC_CD)
+    return;                 /* target ignored: the 302's Contact decides */
+  if (target_s == NULL)
+    rd_error_at(R, g, "missing required setting 'target' in %s rule", svc);
+  else if (target != NULL)
+    r->target = rd_strdup(R, target);
+}
+
+static void load_subscriber(struct loader *L, const config_setting_t *g, size_t idx)
+{
+  struct reader *R = &L->rd;
+  struct cd_subscriber *sub = &L->conf->subscribers[idx];
+  bool has_user = false;
+  sub->file = rd_file_of(R, g);
+  sub->line = rd_line_of(g);
+  for (int i = 0; i < config_setting_length(g); i++) {
+    const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+    const char *str;
+    if (rd_named(s, "user")) {
+      has_user = true;
+      if ((str = rd_get_string(R, s)) != NULL && rd_identity(R, s, str, "user", sub->key)) {
+        sub->user = rd_strdup(R, str);
+        index_add(L, s, str, sub->key, idx);
+      }
+    } else if (rd_named(s, "aliases")) {
+      if (!rd_string_list(R, s))
+        continue;
+      int n = config_setting_length(s);
+      sub->aliases = rd_calloc(R, (size_t)n, sizeof *sub->aliases);
+      sub->alias_keys = rd_calloc(R, (size_t)n, sizeof *sub->alias_keys);
+      if (sub->aliases == NULL || sub->alias_keys == NULL)
+        continue;
+      sub->n_aliases = (size_t)n;
+      for (int j = 0; j < n; j++) {
+        const config_setting_t *e;
+        char key[CD_IDENTITY_KEY_MAX];
+        if ((str = rd_element_string(R, s, j, &e)) == NULL || !rd_identity(R, e, str, "aliases", key))
+          continue;
+        sub->aliases[j] = rd_strdup(R, str);
+        if ((sub->alias_keys[j] = rd_strdup(R, key)) != NULL)
+          index_add(L, e, str, sub->alias_keys[j], idx);
+      }
+    } else if (rd_named(s, "no_reply_timer")) {
+      rd_get_int(R, s, 5, 180, &sub->no_reply_timer);
+    } else if (rd_named(s, "max_calls")) {
+      rd_get_int(R, s, 0, INT_MAX, &sub->max_calls);
+    } else if (rd_named(s, "rules")) {
+      if (!rd_group_list(R, s))
+        continue;
+      int n = config_setting_length(s);
+      if ((sub->rules = rd_calloc(R, (size_t)n, sizeof *sub->rules)) == NULL)
+        continue;
+      sub->n_rules = (size_t)n;
+      for (int j = 0; j < n; j++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)j);
+        if (rd_group_elem(R, s, e))
+          load_rule(R, e, &sub->rules[j]);
+      }
+    } else {
+      rd_error_at(R, s, "unknown setting '%s' in subscriber", config_setting_name(s));
+    }
+  }
+  if (!has_user)
+    rd_error_at(R, g, "missing required setting 'user' in subscriber");
+}
+
+void conf_load_subscribers(struct loader *L, const config_setting_t *s)
+{
+  struct reader *R = &L->rd;
+  struct cd_conf *c = L->conf;
+  if (!rd_group_list(R, s))
+    return;
+  int n = config_setting_length(s);
+  if (n == 0)
+    return;
+  /* Upper bound of the keys: every user and every alias. */
+  size_t keys = 0;
+  for (int i = 0; i < n; i++) {
+    const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+    const config_setting_t *a = config_setting_is_group(e) ? config_setting_get_member(e, "aliases") : NULL;
+    keys += 1 + (a != NULL && config_setting_is_aggregate(a) ? (size_t)config_setting_length(a) : 0);
+  }
+  size_t size = 8;
+  while (size < 2 * keys)
+    size *= 2;
+  c->subscribers = rd_calloc(R, (size_t)n, sizeof *c->subscribers);
+  c->index_slots = rd_calloc(R, size, sizeof *c->index_slots);
+  c->index_keys = rd_calloc(R, size, sizeof *c->index_keys);
+  L->slot_file = rd_calloc(R, size, sizeof *L->slot_file);
+  L->slot_line = rd_calloc(R, size, sizeof *L->slot_line);
+  if (R->oom)
+    return;
+  c->n_subscribers = (size_t)n;
+  c->index_size = size;
+  for (int i = 0; i < n; i++) {
+    const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+    if (rd_group_elem(R, s, e))
+      load_subscriber(L, e, (size_t)i);
+  }
+}
