@@ -20,17 +20,6 @@
 #include <string.h>
 #include <unistd.h>
 
-void cd_conf_errors_free(struct cd_conf_errors *errs)
-{
-  if (errs == NULL)
-    return;
-  for (size_t i = 0; i < errs->count; i++)
-    free(errs->msgs[i]);
-  free(errs->msgs);
-  errs->msgs = NULL;
-  errs->count = 0;
-}
-
 /* ------------------------------------------------------------ memory */
 
 static char *xvasprintf(const char *fmt, va_list ap)

@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* The interned copy of `name` (added when new), or NULL. */
 static const char *intern(struct reader *R, const char *name)
@@ -50,13 +52,21 @@ void rd_take_files(struct reader *R, char ***files, size_t *n_files)
   R->n_files = 0;
 }
 
+/* The name libconfig is given for the main file: read_beside() reads it
+ * from inside its own directory. */
+static const char *main_name(const struct reader *R)
+{
+  const char *path = rd_path(R), *slash = strrchr(path, '/');
+  return R->incdir != NULL && slash != NULL ? slash + 1 : path;
+}
+
 /* The name under which errors in the file libconfig calls `raw` are
  * reported: the main file as it was given; an included file as libconfig
  * opened it (include directory + "/" + the name in the @include line). */
 static const char *shown_file(struct reader *R, const char *raw)
 {
   const char *path = rd_path(R);
-  if (raw == NULL || path == NULL || strcmp(raw, path) == 0)
+  if (raw == NULL || path == NULL || strcmp(raw, path) == 0 || strcmp(raw, main_name(R)) == 0)
     return path;
   if (raw[0] == '/' || R->incdir == NULL) {
     const char *f = intern(R, raw);
@@ -90,8 +100,7 @@ const char *rd_file_of(struct reader *R, const config_setting_t *s)
 
 /* libconfig 1.5 opens whatever an @include names: a directory makes its
  * scanner call exit(), a FIFO or device hangs the load. So every @include
- * is checked first, recursively: it must be a regular file (a missing one
- * is left to libconfig, which reports it with file:line). */
+ * is checked first, recursively: it must exist and be a regular file. */
 static bool includes_are_files(struct reader *R, const char *file, const char *incdir, int depth)
 {
   FILE *f = fopen(file, "r");
@@ -128,9 +137,12 @@ static bool includes_are_files(struct reader *R, const char *file, const char *i
     if (n < 0 || (size_t)n >= sizeof target)
       continue;
     struct stat st;
-    if (stat(target, &st) != 0)
-      continue;
-    if (!S_ISREG(st.st_mode)) {
+    if (stat(target, &st) != 0) {
+      /* libconfig would say only "cannot open include file". */
+      rd_report(R, file, lineno, "cannot open @include \"%.*s\": %s", (int)(e - q - 1), q + 1,
+                strerror(errno));
+      ok = false;
+    } else if (!S_ISREG(st.st_mode)) {
       rd_report(R, file, lineno, "@include \"%.*s\" is not a regular file", (int)(e - q - 1), q + 1);
       ok = false;
     } else if (depth >= 10) {
@@ -143,6 +155,33 @@ static bool includes_are_files(struct reader *R, const char *file, const char *i
   free(line);
   fclose(f);
   return ok;
+}
+
+/* config_read_file() from inside the main file's directory, so that a
+ * relative @include is found there and an absolute one as written:
+ * libconfig 1.5's include directory is put in front of every @include
+ * name, absolute ones too, and it has no hook to do otherwise. The
+ * working directory is restored before returning (cdivas has one thread). */
+static int read_beside(struct reader *R, const char *path)
+{
+  if (R->incdir == NULL)
+    return config_read_file(&R->cfg, path);
+  int here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (here < 0 || chdir(R->incdir) != 0) {
+    /* Cannot go there and back: relative @includes still work through
+     * libconfig's include directory, absolute ones then fail. */
+    if (here >= 0)
+      close(here);
+    config_set_include_dir(&R->cfg, R->incdir);
+    return config_read_file(&R->cfg, path);
+  }
+  int rc = config_read_file(&R->cfg, main_name(R));
+  int e = errno;
+  if (fchdir(here) != 0)
+    rd_push(R, rd_asprintf("%s: cannot return to the working directory: %s", path, strerror(errno)));
+  close(here);
+  errno = e;
+  return rc;
 }
 
 const config_setting_t *rd_open(struct reader *R, const char *path, struct cd_conf_errors *errs)
@@ -166,12 +205,11 @@ const config_setting_t *rd_open(struct reader *R, const char *path, struct cd_co
       R->oom = true;
       return NULL;
     }
-    config_set_include_dir(&R->cfg, R->incdir);
   }
   if (!includes_are_files(R, path, R->incdir, 0))
     return NULL;   /* reported; libconfig must not open what is not a file */
   errno = 0;
-  if (config_read_file(&R->cfg, path) == CONFIG_TRUE)
+  if (read_beside(R, path) == CONFIG_TRUE)
     return R->oom ? NULL : config_root_setting(&R->cfg);
   int e = errno;
   if (config_error_type(&R->cfg) == CONFIG_ERR_FILE_IO && config_error_file(&R->cfg) == NULL) {

@@ -2,38 +2,19 @@
  * kms_conf.c - loading the reference KMS's configuration (see kms_conf.h).
  *
  * Small on purpose: a handful of settings, read in one pass, each checked
- * where it is read so the error names its own line.
+ * where it is read so the error names its own line. Reading, @include and
+ * the file:line error list are cdivas.conf's own (conf/reader.h), so both
+ * daemons report errors the one way.
  */
-#include <errno.h>
-#include <libconfig.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <unistd.h>
 #include <openssl/crypto.h>
+#include "conf/reader.h"
 #include "core/conf.h"
 #include "kms/kms_conf.h"
 
-struct reader {
-  const char *path;
-  size_t errors;
-};
-
-static void error_at(struct reader *r, const config_setting_t *s, const char *fmt, ...)
-  __attribute__((format(printf, 3, 4)));
-static void error_at(struct reader *r, const config_setting_t *s, const char *fmt, ...)
-{
-  const char *file = s ? config_setting_source_file(s) : NULL;
-  fprintf(stderr, "%s:%d: ", file ? file : r->path, s ? config_setting_source_line(s) : 1);
-  va_list ap;
-  va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fputc('\n', stderr);
-  r->errors++;
-}
+#define error_at rd_error_at
 
 static const char *string_of(struct reader *r, const config_setting_t *g, const char *name, bool required)
 {
@@ -43,99 +24,59 @@ static const char *string_of(struct reader *r, const config_setting_t *g, const 
       error_at(r, g, "missing required setting '%s'", name);
     return NULL;
   }
-  if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-    error_at(r, s, "%s must be a string", name);
-    return NULL;
-  }
-  return config_setting_get_string(s);
+  return rd_get_string(r, s);
 }
 
-static char *dup_or_null(const char *s)
+static char *dup_or_null(struct reader *r, const char *s)
 {
-  return s && *s ? strdup(s) : NULL;
+  return s && *s ? rd_strdup(r, s) : NULL;
 }
 
 static void key32(struct reader *r, const config_setting_t *g, const char *name, unsigned char out[32])
 {
   const char *hex = string_of(r, g, name, true);
-  if (hex == NULL)
-    return;
-  bool ok = strlen(hex) == 64;
-  for (size_t i = 0; ok && i < 32; i++) {
-    unsigned v;
-    ok = sscanf(hex + 2 * i, "%2x", &v) == 1 && strchr("0123456789abcdefABCDEF", hex[2 * i]) &&
-         strchr("0123456789abcdefABCDEF", hex[2 * i + 1]);
-    out[i] = (unsigned char)v;
-  }
-  if (!ok)
+  if (hex != NULL && !rd_hex32(hex, out))
     error_at(r, config_setting_get_member(g, name), "%s must be exactly 64 hex digits", name);
 }
 
 static int int_of(struct reader *r, const config_setting_t *g, const char *name, int lo, int hi, int dflt)
 {
   const config_setting_t *s = config_setting_get_member(g, name);
-  if (s == NULL)
+  int v = dflt;
+  if (s != NULL && !rd_get_int(r, s, lo, hi, &v))
     return dflt;
-  if (config_setting_type(s) != CONFIG_TYPE_INT) {
-    error_at(r, s, "%s must be an integer", name);
-    return dflt;
-  }
-  int v = config_setting_get_int(s);
-  if (v < lo || v > hi) {
-    error_at(r, s, "%s must be between %d and %d, not %d", name, lo, hi, v);
-    return dflt;
-  }
   return v;
 }
 
 static void identity(struct reader *r, const config_setting_t *g, const char *name,
                      char **written, char key[CD_IDENTITY_KEY_MAX])
 {
-  const char *uri = string_of(r, g, name, true), *why = NULL;
-  if (uri == NULL)
-    return;
-  if (cd_identity_key(uri, key, &why) < 0) {
-    error_at(r, config_setting_get_member(g, name), "malformed URI '%s' in %s: %s", uri, name, why);
-    return;
-  }
-  *written = strdup(uri);
+  const char *uri = string_of(r, g, name, true);
+  if (uri != NULL && rd_identity(r, config_setting_get_member(g, name), uri, name, key))
+    *written = rd_strdup(r, uri);
 }
 
 static bool readable(struct reader *r, const config_setting_t *g, const char *name, char **out)
 {
   const char *file = string_of(r, g, name, false);
-  if (file == NULL || *file == '\0')
+  if (file == NULL || *file == '\0' || !rd_readable(r, config_setting_get_member(g, name), file))
     return false;
-  if (access(file, R_OK) != 0) {
-    error_at(r, config_setting_get_member(g, name), "%s '%s': %s", name, file, strerror(errno));
-    return false;
-  }
-  *out = strdup(file);
-  return true;
+  *out = rd_strdup(r, file);
+  return *out != NULL;
 }
 
 static void load_kms(struct reader *r, struct kms_conf *c, const config_setting_t *g)
 {
   const char *id = string_of(r, g, "id", true);
-  c->id = dup_or_null(id);
+  c->id = dup_or_null(r, id);
   const char *listen = string_of(r, g, "listen", true);
-  if (listen) {
-    const char *rest = NULL;
-    if (strncmp(listen, "http://", 7) == 0)
-      rest = listen + 7;
-    else if (strncmp(listen, "https://", 8) == 0)
-      rest = listen + 8, c->tls = true;
-    const char *colon = rest ? strrchr(rest, ':') : NULL;
-    int port = colon ? atoi(colon + 1) : 0;
-    if (rest == NULL || colon == NULL || colon == rest || port < 1 || port > 65535)
-      error_at(r, config_setting_get_member(g, "listen"),
-               "listen must be http://host:port or https://host:port, not '%s'", listen);
-    else {
-      c->listen = strdup(listen);
-      c->host = strndup(rest, (size_t)(colon - rest));
-      c->port = port;
-    }
-  }
+  char buf[96];
+  const char *why = listen ? rd_http_url(listen, &c->tls, &c->host, &c->port, buf, sizeof buf) : NULL;
+  if (why != NULL)
+    error_at(r, config_setting_get_member(g, "listen"),
+             "bad listen URL '%s': %s", listen, why);
+  else if (listen != NULL && (c->host == NULL || (c->listen = rd_strdup(r, listen)) == NULL))
+    r->oom = true;
   readable(r, g, "tls_certificate", &c->tls_certificate);
   readable(r, g, "tls_key", &c->tls_key);
   readable(r, g, "tls_client_ca", &c->tls_client_ca);
@@ -154,7 +95,7 @@ static void load_kms(struct reader *r, struct kms_conf *c, const config_setting_
 static void load_users(struct reader *r, struct kms_conf *c, const config_setting_t *list)
 {
   int n = config_setting_length(list);
-  c->users = calloc((size_t)n + 1, sizeof *c->users);
+  c->users = rd_calloc(r, (size_t)n + 1, sizeof *c->users);
   for (int i = 0; c->users && i < n; i++) {
     const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
     if (!config_setting_is_group(g)) {
@@ -174,7 +115,7 @@ static void load_users(struct reader *r, struct kms_conf *c, const config_settin
 static void load_ases(struct reader *r, struct kms_conf *c, const config_setting_t *list)
 {
   int n = config_setting_length(list);
-  c->ases = calloc((size_t)n + 1, sizeof *c->ases);
+  c->ases = rd_calloc(r, (size_t)n + 1, sizeof *c->ases);
   for (int i = 0; c->ases && i < n; i++) {
     const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
     if (!config_setting_is_group(g)) {
@@ -188,7 +129,7 @@ static void load_ases(struct reader *r, struct kms_conf *c, const config_setting
       error_at(r, config_setting_get_member(g, "inquiry_url"),
                "inquiry_url must start with http:// or https://");
     else if (url)
-      as->inquiry_url = strdup(url);
+      as->inquiry_url = rd_strdup(r, url);
     key32(r, g, "key", as->hmac_key);
     readable(r, g, "tls_ca", &as->tls_ca);
     readable(r, g, "tls_certificate", &as->tls_certificate);
@@ -204,24 +145,11 @@ static void load_ases(struct reader *r, struct kms_conf *c, const config_setting
 
 struct kms_conf *kms_conf_load(const char *path, size_t *n_errors)
 {
-  struct reader r = { .path = path };
-  config_t cfg;
-  config_init(&cfg);
-  char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
-  if (slash) {
-    *slash = '\0';
-    config_set_include_dir(&cfg, dir);
-  }
-  struct kms_conf *c = calloc(1, sizeof *c);
-  if (config_read_file(&cfg, path) != CONFIG_TRUE) {
-    if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
-      fprintf(stderr, "%s: cannot read: %s\n", path, strerror(errno));
-    else
-      fprintf(stderr, "%s:%d: %s\n", config_error_file(&cfg) ? config_error_file(&cfg) : path,
-              config_error_line(&cfg), config_error_text(&cfg));
-    r.errors++;
-  } else if (c) {
-    const config_setting_t *root = config_root_setting(&cfg);
+  struct reader r;
+  struct cd_conf_errors errs;
+  struct kms_conf *c = NULL;
+  const config_setting_t *root = rd_open(&r, path, &errs);
+  if (root != NULL && (c = rd_calloc(&r, 1, sizeof *c)) != NULL) {
     for (int i = 0; i < config_setting_length(root); i++) {
       const config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
       const char *name = config_setting_name(s);
@@ -234,13 +162,17 @@ struct kms_conf *kms_conf_load(const char *path, size_t *n_errors)
       else
         error_at(&r, s, "unknown or mistyped setting '%s' (expected the kms group, users and application_servers lists)", name);
     }
-    if (c->id == NULL && r.errors == 0)
-      error_at(&r, NULL, "missing required group 'kms'");
+    if (c->id == NULL && r.n_errors == 0)
+      error_at(&r, root, "missing required group 'kms'");
   }
-  config_destroy(&cfg);
-  free(dir);
-  *n_errors = r.errors + (c == NULL);
-  if (r.errors || c == NULL) {
+  if (r.oom && r.n_errors == 0)
+    rd_push(&r, rd_asprintf("%s: out of memory", path));
+  rd_close(&r);
+  for (size_t i = 0; i < errs.count; i++)
+    fprintf(stderr, "%s\n", errs.msgs[i]);
+  *n_errors = errs.count;
+  cd_conf_errors_free(&errs);
+  if (*n_errors > 0) {
     kms_conf_free(c);
     return NULL;
   }

@@ -28,12 +28,12 @@ K="$E2E/bad_kms.conf"
 if out=$("$CDIVAS_KMS" -t -f "$K" 2>&1); then fail "cdivas-kms -t accepted bad_kms.conf"; fi
 echo "$out"
 expected=$(cat <<EOF
-$K:4: id must be a string
-$K:5: listen must be http://host:port or https://host:port, not 'ftp://127.0.0.1:8080'
+$K:4: id must be a string, not an integer
+$K:5: bad listen URL 'ftp://127.0.0.1:8080': must start with http:// or https://
 $K:10: tls_certificate '/nonexistent/kms.pem': No such file or directory
 $K:6: ticket_key must be exactly 64 hex digits
 $K:7: ticket_lifetime must be between 60 and 86400, not 10
-$K:8: inquiry_timeout must be an integer
+$K:8: inquiry_timeout must be an integer, not a string
 $K:9: unknown log_level 'loud'
 $K:14: duplicate user 'sip:alice@IMS.example.net'
 $K:15: malformed URI 'sip:' in id: empty host

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "conf/load.h"
 
 /* ------------------------------------------------------------ helpers */
@@ -74,6 +75,19 @@ static const char *malformed(const char *uri, const char *in)
     if ((unsigned char)*p < 0x20)
       *p = '?';
   return m;
+}
+
+/* Writes printf output to a new file `path`. */
+static void write_file(const char *path, const char *f, ...) __attribute__((format(printf, 2, 3)));
+static void write_file(const char *path, const char *f, ...)
+{
+  FILE *out = fopen(path, "w");
+  ck_assert_ptr_nonnull(out);
+  va_list ap;
+  va_start(ap, f);
+  vfprintf(out, f, ap);
+  va_end(ap);
+  ck_assert_int_eq(fclose(out), 0);
 }
 
 static struct cd_conf *load_ok(const char *path)
@@ -609,7 +623,46 @@ END_TEST
 
 START_TEST(include_missing)
 {
-  CHECK_ERRORS("include_missing.conf", { NULL, 7, "cannot open include file" });
+  CHECK_ERRORS("include_missing.conf",
+               { NULL, 7, "cannot open @include \"no_such_file.conf\": No such file or directory" });
+}
+END_TEST
+
+/* An absolute @include is used as written, from any working directory,
+ * also inside an included file; a missing one is named with file:line. */
+START_TEST(include_absolute)
+{
+  char dir[] = "/tmp/cdivas-conf-XXXXXX", cwd[PATH_MAX];
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+  ck_assert_int_eq(mkdir(fmt("%s/etc", dir), 0700), 0);
+  ck_assert_int_eq(mkdir(fmt("%s/lib", dir), 0700), 0);
+  write_file(fmt("%s/etc/main.conf", dir),
+             "server = { listen = [ \"sip:127.0.0.1:5070\" ]; identity = \"sip:as.example.net\"; };\n"
+             "@include \"%s/lib/subscribers.conf\"\n", dir);
+  write_file(fmt("%s/lib/subscribers.conf", dir), "@include \"%s/lib/bob.conf\"\n", dir);
+  write_file(fmt("%s/lib/bob.conf", dir),
+             "subscribers = ( { user = \"sip:bob@example.net\"; rules = (\n"
+             "  { service = \"cfu\"; target = \"sip:carol@example.net\"; } ); } );\n");
+  ck_assert_int_eq(chdir("/"), 0);
+  struct cd_conf *c = load_ok(fmt("%s/etc/main.conf", dir));
+  const struct cd_subscriber *bob = cd_conf_find(c, key("sip:bob@example.net"));
+  ck_assert_ptr_nonnull(bob);
+  ck_assert_str_eq(bob->file, fmt("%s/lib/bob.conf", dir));
+  cd_conf_unref(c);
+  ck_assert_int_eq(chdir(cwd), 0);   /* load left the working directory as it was */
+
+  ck_assert_int_eq(unlink(fmt("%s/lib/bob.conf", dir)), 0);
+  const struct expect exp[] = {
+    { fmt("%s/lib/subscribers.conf", dir), 1,
+      fmt("cannot open @include \"%s/lib/bob.conf\": No such file or directory", dir) },
+  };
+  check_errors_at(fmt("%s/etc/main.conf", dir), NULL, exp, 1);
+  unlink(fmt("%s/lib/subscribers.conf", dir));
+  unlink(fmt("%s/etc/main.conf", dir));
+  rmdir(fmt("%s/lib", dir));
+  rmdir(fmt("%s/etc", dir));
+  rmdir(dir);
 }
 END_TEST
 
@@ -874,6 +927,7 @@ int main(void)
   tcase_add_test(tc, include_errors_relative);
   tcase_add_test(tc, include_syntax_error);
   tcase_add_test(tc, include_missing);
+  tcase_add_test(tc, include_absolute);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("semantic errors");
