@@ -81,6 +81,11 @@ static void apply_timezone(const struct cd_conf *conf)
   tzset();
 }
 
+static bool same_string(const char *a, const char *b)
+{
+  return a == b || (a && b && strcmp(a, b) == 0);
+}
+
 static bool same_listen(const struct cd_conf *a, const struct cd_conf *b)
 {
   if (a->n_listen != b->n_listen)
@@ -88,12 +93,12 @@ static bool same_listen(const struct cd_conf *a, const struct cd_conf *b)
   for (size_t i = 0; i < a->n_listen; i++)
     if (strcmp(a->listen[i], b->listen[i]) != 0)
       return false;
+  if (a->n_aliases != b->n_aliases)
+    return false;
+  for (size_t i = 0; i < a->n_aliases; i++)
+    if (!same_string(a->aliases[i], b->aliases[i]))
+      return false;
   return true;
-}
-
-static bool same_string(const char *a, const char *b)
-{
-  return a == b || (a && b && strcmp(a, b) == 0);
 }
 
 static bool same_store(const struct cd_store_conf *a, const struct cd_store_conf *b)
@@ -113,7 +118,7 @@ static void reload(struct daemon_state *st)
     return;
   }
   if (!same_listen(conf, st->proxy.conf))
-    cd_log(CD_LOG_WARNING, "server.listen changed: takes effect only after a restart");
+    cd_log(CD_LOG_WARNING, "server.listen or server.aliases changed: takes effect only after a restart");
   const char *old_http = st->proxy.conf->inquiry.listen, *new_http = conf->inquiry.listen;
   if ((old_http == NULL) != (new_http == NULL) || (old_http && strcmp(old_http, new_http) != 0))
     cd_log(CD_LOG_WARNING, "inquiry.listen changed: takes effect only after a restart");

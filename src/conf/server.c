@@ -233,6 +233,27 @@ static void load_optional_uri(struct reader *R, const config_setting_t *s, bool 
     *out = rd_strdup(R, uri);
 }
 
+/* aliases = [ "sip:as.lab.example.net", "sip:10.0.0.5:5070" ]: sip or
+ * sips URIs with a host, kept as written (sip/route.c parses them). */
+static void load_aliases(struct loader *L, const config_setting_t *s)
+{
+  struct reader *R = &L->rd;
+  struct cd_conf *c = L->conf;
+  if (!rd_string_list(R, s))
+    return;
+  int n = config_setting_length(s);
+  if ((c->aliases = rd_calloc(R, (size_t)n, sizeof *c->aliases)) == NULL)
+    return;
+  c->n_aliases = (size_t)n;
+  for (int i = 0; i < n; i++) {
+    const config_setting_t *e;
+    const char *uri = rd_element_string(R, s, i, &e);
+    char key[CD_IDENTITY_KEY_MAX];
+    if (uri != NULL && sip_uri(R, e, uri, "aliases", key))
+      c->aliases[i] = rd_strdup(R, uri);
+  }
+}
+
 void conf_load_server(struct loader *L, const config_setting_t *g)
 {
   struct reader *R = &L->rd;
@@ -252,6 +273,10 @@ void conf_load_server(struct loader *L, const config_setting_t *g)
       has_identity = true;
       if ((str = rd_get_string(R, s)) != NULL && sip_uri(R, s, str, "identity", c->identity_key))
         c->identity = rd_strdup(R, str);
+    } else if (rd_named(s, "aliases")) {
+      load_aliases(L, s);
+    } else if (rd_named(s, "decline_is_busy")) {
+      rd_get_bool(R, s, &c->decline_is_busy);
     } else if (rd_named(s, "outbound_proxy")) {
       load_optional_uri(R, s, true, &c->outbound_proxy);
     } else if (rd_named(s, "no_reply_timer")) {

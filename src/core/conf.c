@@ -101,6 +101,7 @@ void cd_conf_free(struct cd_conf *c)
   if (c == NULL)
     return;
   free_strv(c->listen, c->n_listen);
+  free_strv(c->aliases, c->n_aliases);
   free(c->identity);
   free(c->outbound_proxy);
   free(c->timezone);

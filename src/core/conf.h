@@ -117,6 +117,8 @@ struct cd_conf {
   size_t n_listen;
   char *identity;               /* ID-AS URI */
   char identity_key[CD_IDENTITY_KEY_MAX];
+  char **aliases;               /* other sip: URIs naming this AS (server.aliases) */
+  size_t n_aliases;
   char *outbound_proxy;         /* NULL when empty */
   int no_reply_timer;           /* 5..180, default 20 */
   int max_diversions;           /* 1..20, default 5 */

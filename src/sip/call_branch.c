@@ -360,6 +360,13 @@ int call_send_branch(struct cd_call *call, const char *target, unsigned services
     if (!ok)
       goto fail;
   }
+  if (cd_route_loops_back(call->calls->route, next_hop, sip)) {
+    cd_log(CD_LOG_NOTICE, "call-id=%s: not forwarded to %s: that is this AS (482)", call->call_id,
+           target ? target : "the Request-URI");
+    msg_destroy(msg);
+    call_reply(call, 482, "Loop Detected");
+    return -1;
+  }
   cd_fsm_begin_branch(&call->fsm, services, call->conf->decline_is_busy);
   call->fsm.has_next_target = call->n_next_targets > 0;
   const char *ident = cd_route_ident(call->calls->route, next_hop, sip);

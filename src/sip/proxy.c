@@ -94,6 +94,11 @@ static int relay_request(struct cd_proxy *proxy, nta_incoming_t *irq)
     return 500;
   }
   url_string_t const *next_hop = cd_route_prepare_forward(&proxy->route, msg, sip_object(msg));
+  if (cd_route_loops_back(&proxy->route, next_hop, sip_object(msg))) {
+    msg_destroy(msg);
+    free(relay);
+    return 482;   /* it would come straight back here */
+  }
   relay->proxy = proxy;
   relay->irq = irq;
   const char *ident = cd_route_ident(&proxy->route, next_hop, sip_object(msg));

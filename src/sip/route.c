@@ -15,10 +15,14 @@ int cd_route_init(struct cd_route *route, const struct cd_conf *conf)
 {
   su_home_init(route->home);
   route->n_own_urls = 0;
-  route->own_urls = su_zalloc(route->home, (conf->n_listen + 1) * sizeof *route->own_urls);
+  route->own_urls = su_zalloc(route->home,
+                              (1 + conf->n_aliases + conf->n_listen) * sizeof *route->own_urls);
   if (route->own_urls == NULL)
     return -1;
   route->own_urls[route->n_own_urls++] = url_hdup(route->home, URL_STRING_MAKE(conf->identity)->us_url);
+  for (size_t i = 0; i < conf->n_aliases; i++)
+    route->own_urls[route->n_own_urls++] = url_hdup(route->home, URL_STRING_MAKE(conf->aliases[i])->us_url);
+  route->n_any_port = route->n_own_urls;
   for (size_t i = 0; i < conf->n_listen; i++)
     route->own_urls[route->n_own_urls++] = url_hdup(route->home, URL_STRING_MAKE(conf->listen[i])->us_url);
   for (size_t i = 0; i < route->n_own_urls; i++)
@@ -41,23 +45,32 @@ void cd_route_deinit(struct cd_route *route)
 
 bool cd_route_is_own(const struct cd_route *route, url_t const *url)
 {
-  if (url == NULL || url->url_host == NULL || url->url_user)
+  if (url == NULL || url->url_host == NULL)
     return false;
   for (size_t i = 0; i < route->n_own_urls; i++) {
     url_t const *own = route->own_urls[i];
     if (!own->url_host || strcasecmp(own->url_host, url->url_host) != 0)
       continue;
-    /* The identity names cdivas by host whatever the port; listen
-     * addresses must match the port too. */
-    if (i == 0 || strcmp(cd_sip_url_port(own), cd_sip_url_port(url)) == 0)
+    /* The identity and aliases without a port name cdivas by host
+     * whatever the port; listen addresses must match the port too. */
+    if ((i < route->n_any_port && own->url_port == NULL) ||
+        strcmp(cd_sip_url_port(own), cd_sip_url_port(url)) == 0)
       return true;
   }
   return false;
 }
 
+bool cd_route_loops_back(const struct cd_route *route, url_string_t const *next_hop,
+                         sip_t const *sip)
+{
+  url_t const *to = next_hop ? next_hop->us_url
+                    : sip->sip_route ? sip->sip_route->r_url : sip->sip_request->rq_url;
+  return cd_route_is_own(route, to);
+}
+
 bool cd_route_ends_here(const struct cd_route *route, sip_t const *sip)
 {
-  if (!cd_route_is_own(route, sip->sip_request->rq_url))
+  if (sip->sip_request->rq_url->url_user || !cd_route_is_own(route, sip->sip_request->rq_url))
     return false;
   for (sip_route_t const *r = sip->sip_route; r; r = r->r_next)
     if (!cd_route_is_own(route, r->r_url))

@@ -20,8 +20,9 @@
 
 struct cd_route {
   su_home_t home[1];
-  url_t **own_urls;           /* [0] server.identity, then every listen URI */
+  url_t **own_urls;           /* [0] server.identity, then server.aliases, then every listen URI */
   size_t n_own_urls;
+  size_t n_any_port;          /* own_urls[0 .. n_any_port) match whatever the port when they name none */
   url_t *outbound_proxy;      /* server.outbound_proxy, or NULL */
   /* Listening on literal addresses of both families: each bound transport
    * is named (TPTAG_IDENT) by its family, and every request names the
@@ -36,12 +37,22 @@ struct cd_route {
 int cd_route_init(struct cd_route *route, const struct cd_conf *conf);
 void cd_route_deinit(struct cd_route *route);
 
-/* True when `url` designates cdivas: the host of server.identity (any
- * port), or one of its listen addresses (host and port). */
+/* True when `url` designates cdivas as a hop: the host of server.identity
+ * or of an alias (any port, unless the alias names one), or one of its
+ * listen addresses (host and port). A user part does not matter: iFC
+ * server names such as sip:cdivas@as.example.net;lr carry one. */
 bool cd_route_is_own(const struct cd_route *route, url_t const *url);
 
-/* True when a request ends at cdivas: its Request-URI is ours and no Route
- * is left after our own entries. */
+/* True when a request prepared for forwarding (cd_route_prepare_forward
+ * gave `next_hop`) would come straight back to cdivas: its next hop, or
+ * with no Route and no outbound proxy its Request-URI, designates cdivas.
+ * Such a request is answered 482 instead of going round until 483. */
+bool cd_route_loops_back(const struct cd_route *route, url_string_t const *next_hop,
+                         sip_t const *sip);
+
+/* True when a request ends at cdivas: its Request-URI is ours without a
+ * user part (a user there is someone to call) and no Route is left after
+ * our own entries. */
 bool cd_route_ends_here(const struct cd_route *route, sip_t const *sip);
 
 /* The session case the Route set tells (TS 24.229 5.4.3.3: the S-CSCF

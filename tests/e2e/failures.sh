@@ -2,8 +2,8 @@
 # Failures after ringing (TS 24.604 4.5.2.6; the table in doc/cdivas.8):
 # bob rings, then answers 480 (cfnr), 503 or 500 (cfnrc), 600 (cfb); 603
 # is cfb only with server.decline_is_busy; each diverted INVITE carries the
-# service's cause and bob's Reason. (603 and server.decline_is_busy: the
-# unit tests of core/call_fsm.c and decline.sh.)
+# service's cause and bob's Reason. (603 without decline_is_busy going to
+# the caller: the unit tests of core/call_fsm.c.)
 . "${top_srcdir:?run through make check}/tests/e2e/lib.sh" || exit 99
 . "$E2E/services_lib.sh" || exit 99
 
@@ -36,4 +36,7 @@ after_ringing 503 "Service Unavailable" cfnrc 503
 after_ringing 500 "Internal Server Error" cfnrc 503
 after_ringing 600 "Busy Everywhere" cfb 486
 
-pass "failures after ringing: 480 cfnr, 500/503 cfnrc, 600 cfb"
+services_start BOB_RULES="$rules" SERVER_SETTINGS="decline_is_busy = true;"
+after_ringing 603 "Decline" cfb 486
+
+pass "failures after ringing: 480 cfnr, 500/503 cfnrc, 600 cfb, 603 cfb with decline_is_busy"

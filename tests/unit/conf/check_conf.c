@@ -666,6 +666,36 @@ START_TEST(include_absolute)
 }
 END_TEST
 
+/* server.aliases and server.decline_is_busy: read, and refused with
+ * file:line when an alias is not a sip URI. */
+START_TEST(server_aliases)
+{
+  char dir[] = "/tmp/cdivas-conf-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  const char *path = fmt("%s/aliases.conf", dir);
+  write_file(path, "server = { listen = [ \"sip:127.0.0.1:5070\" ]; identity = \"sip:as.example.net\";\n"
+                   "  aliases = [ \"sip:as.lab.example.net\", \"sip:10.0.0.5:5070\" ];\n"
+                   "  decline_is_busy = true; };\n");
+  struct cd_conf *c = load_ok(path);
+  ck_assert_uint_eq(c->n_aliases, 2);
+  ck_assert_str_eq(c->aliases[0], "sip:as.lab.example.net");
+  ck_assert_str_eq(c->aliases[1], "sip:10.0.0.5:5070");
+  ck_assert(c->decline_is_busy);
+  cd_conf_unref(c);
+
+  write_file(path, "server = { listen = [ \"sip:127.0.0.1:5070\" ]; identity = \"sip:as.example.net\";\n"
+                   "  aliases = [ \"tel:+15551234\" ];\n"
+                   "  decline_is_busy = \"yes\"; };\n");
+  const struct expect exp[] = {
+    { NULL, 2, "malformed URI 'tel:+15551234' in aliases: not a sip or sips URI" },
+    { NULL, 3, "decline_is_busy must be a boolean (true or false), not a string" },
+  };
+  check_errors_at(path, NULL, exp, 2);
+  unlink(path);
+  rmdir(dir);
+}
+END_TEST
+
 /* ------------------------------------------------------------ semantic errors */
 
 START_TEST(unknown_settings)
@@ -928,6 +958,7 @@ int main(void)
   tcase_add_test(tc, include_syntax_error);
   tcase_add_test(tc, include_missing);
   tcase_add_test(tc, include_absolute);
+  tcase_add_test(tc, server_aliases);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("semantic errors");
