@@ -25,6 +25,7 @@
 #include <sofia-sip/http.h>
 #include <sofia-sip/http_header.h>
 #include "http/client.h"
+#include "http/stream.h"
 
 #define MAX_RESPONSE 65536
 
@@ -110,34 +111,22 @@ static void on_readable(struct exchange *x)
       finish(x, -1, NULL, 0, "response too large");
       return;
     }
-    ssize_t n;
-    if (x->ssl) {
-      int got = SSL_read(x->ssl, vec[0].mv_base, (int)vec[0].mv_len);
-      if (got <= 0) {
-        int e = SSL_get_error(x->ssl, got);
-        if (e == SSL_ERROR_WANT_READ)
-          return;
-        if (e == SSL_ERROR_WANT_WRITE) {
-          want(x, SU_WAIT_OUT);
-          return;
-        }
-        if (e != SSL_ERROR_ZERO_RETURN) {
-          finish(x, -1, NULL, 0, "TLS error while reading");
-          return;
-        }
-        n = 0;
-      } else {
-        n = got;
-      }
-    } else {
-      n = recv(x->fd, vec[0].mv_base, vec[0].mv_len, 0);
-      if (n < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-          finish(x, -1, NULL, 0, strerror(errno));
-        return;
-      }
+    size_t n = 0;
+    const char *why = NULL;
+    switch (cd_stream_read(x->fd, x->ssl, vec[0].mv_base, vec[0].mv_len, &n, &why)) {
+    case CD_STREAM_OK:
+    case CD_STREAM_EOF:
+      break;
+    case CD_STREAM_WANT_IN:
+      return;
+    case CD_STREAM_WANT_OUT:
+      want(x, SU_WAIT_OUT);
+      return;
+    case CD_STREAM_FAILED:
+      finish(x, -1, NULL, 0, why);
+      return;
     }
-    msg_recv_commit(x->msg, (usize_t)(n > 0 ? n : 0), n == 0);
+    msg_recv_commit(x->msg, (usize_t)n, n == 0);
     if (parse(x, n == 0) != 0)
       return;
   }
@@ -145,34 +134,20 @@ static void on_readable(struct exchange *x)
 
 static void on_writable(struct exchange *x)
 {
-  while (x->out_sent < x->out_len) {
-    size_t left = x->out_len - x->out_sent;
-    ssize_t n;
-    if (x->ssl) {
-      int w = SSL_write(x->ssl, x->out + x->out_sent, (int)left);
-      if (w <= 0) {
-        int e = SSL_get_error(x->ssl, w);
-        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-          want(x, e == SSL_ERROR_WANT_READ ? SU_WAIT_IN : SU_WAIT_OUT);
-          return;
-        }
-        unsigned long err = ERR_get_error();
-        finish(x, -1, NULL, 0, err ? ERR_reason_error_string(err) : "TLS handshake failed");
-        return;
-      }
-      n = w;
-    } else {
-      n = send(x->fd, x->out + x->out_sent, left, MSG_NOSIGNAL);
-      if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-          return;
-        finish(x, -1, NULL, 0, strerror(errno));
-        return;
-      }
-    }
-    x->out_sent += (size_t)n;
+  const char *why = NULL;
+  switch (cd_stream_write(x->fd, x->ssl, x->out, x->out_len, &x->out_sent, &why)) {
+  case CD_STREAM_OK:
+  case CD_STREAM_WANT_IN:   /* all sent: the response; or TLS must read first */
+    want(x, SU_WAIT_IN);
+    return;
+  case CD_STREAM_WANT_OUT:
+    want(x, SU_WAIT_OUT);
+    return;
+  case CD_STREAM_EOF:
+  case CD_STREAM_FAILED:
+    finish(x, -1, NULL, 0, why ? why : "connection closed by the peer");
+    return;
   }
-  want(x, SU_WAIT_IN);
 }
 
 static int on_event(su_root_magic_t *m, su_wait_t *w, su_wakeup_arg_t *arg)

@@ -32,6 +32,7 @@
 #include <sofia-sip/http.h>
 #include <sofia-sip/http_header.h>
 #include "http/server.h"
+#include "http/stream.h"
 #include "log/log.h"
 
 #define MAX_CONNECTIONS 512
@@ -110,33 +111,21 @@ static bool conn_process(struct conn *c);
 
 static void conn_flush(struct conn *c)
 {
-  while (c->out_sent < c->out_len) {
-    size_t left = c->out_len - c->out_sent;
-    ssize_t n;
-    if (c->ssl) {
-      int w = SSL_write(c->ssl, c->out + c->out_sent, (int)left);
-      if (w <= 0) {
-        int e = SSL_get_error(c->ssl, w);
-        if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
-          conn_want(c, e == SSL_ERROR_WANT_WRITE ? SU_WAIT_OUT : SU_WAIT_IN);
-          return;
-        }
-        conn_close(c);
-        return;
-      }
-      n = w;
-    } else {
-      n = send(c->fd, c->out + c->out_sent, left, MSG_NOSIGNAL);
-      if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-          conn_want(c, SU_WAIT_OUT);
-          return;
-        }
-        conn_close(c);
-        return;
-      }
-    }
-    c->out_sent += (size_t)n;
+  const char *why = NULL;
+  switch (cd_stream_write(c->fd, c->ssl, c->out, c->out_len, &c->out_sent, &why)) {
+  case CD_STREAM_OK:
+    break;
+  case CD_STREAM_WANT_IN:
+    conn_want(c, SU_WAIT_IN);
+    return;
+  case CD_STREAM_WANT_OUT:
+    conn_want(c, SU_WAIT_OUT);
+    return;
+  case CD_STREAM_EOF:
+  case CD_STREAM_FAILED:
+    cd_log(CD_LOG_DEBUG, "http: write error: %s", why ? why : "connection closed");
+    conn_close(c);
+    return;
   }
   free(c->out);
   c->out = NULL;
@@ -305,29 +294,22 @@ static bool conn_read(struct conn *c)
       msg_mark_as_complete(c->msg, MSG_FLG_TOOLARGE);
       return conn_process(c);
     }
-    ssize_t n;
-    if (c->ssl) {
-      int got = SSL_read(c->ssl, vec[0].mv_base, (int)vec[0].mv_len);
-      if (got <= 0) {
-        int e = SSL_get_error(c->ssl, got);
-        if (e == SSL_ERROR_WANT_READ)
-          return true;
-        if (e == SSL_ERROR_WANT_WRITE) {
-          conn_want(c, SU_WAIT_OUT);
-          return true;
-        }
-        if (e != SSL_ERROR_ZERO_RETURN)
-          cd_log(CD_LOG_DEBUG, "https: TLS error: %s", ERR_reason_error_string(ERR_get_error()));
-        return false;
-      }
-      n = got;
-    } else {
-      n = recv(c->fd, vec[0].mv_base, vec[0].mv_len, 0);
-      if (n < 0)
-        return errno == EAGAIN || errno == EWOULDBLOCK;
-    }
-    if (n == 0)
+    size_t n = 0;
+    const char *why = NULL;
+    switch (cd_stream_read(c->fd, c->ssl, vec[0].mv_base, vec[0].mv_len, &n, &why)) {
+    case CD_STREAM_OK:
+      break;
+    case CD_STREAM_WANT_IN:
+      return true;
+    case CD_STREAM_WANT_OUT:
+      conn_want(c, SU_WAIT_OUT);
+      return true;
+    case CD_STREAM_FAILED:
+      cd_log(CD_LOG_DEBUG, "http: read error: %s", why);
       return false;
+    case CD_STREAM_EOF:
+      return false;
+    }
     msg_recv_commit(c->msg, (usize_t)n, 0);
     if (!conn_process(c))
       return false;
