@@ -115,6 +115,7 @@ static void reload(struct daemon_state *st)
   struct cd_conf *conf = load_conf(st->conf_path, true);
   if (conf == NULL) {
     cd_log(CD_LOG_ERROR, "reload failed: keeping the running configuration");
+    cd_inquiry_service_count_reload(st->http, false);
     return;
   }
   if (!same_listen(conf, st->proxy.conf))
@@ -129,6 +130,7 @@ static void reload(struct daemon_state *st)
   cd_proxy_set_conf(&st->proxy, conf);
   cd_conf_unref(conf);
   cd_log(CD_LOG_NOTICE, "configuration reloaded: %zu subscribers", st->proxy.conf->n_subscribers);
+  cd_inquiry_service_count_reload(st->http, true);
 }
 
 static void grace_expired(su_root_magic_t *magic, su_timer_t *timer, su_timer_arg_t *arg)

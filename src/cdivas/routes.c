@@ -50,6 +50,7 @@ struct cd_inquiry_service {
   struct pending_inquiry *pending;
   struct {
     unsigned long permit, deny, auth_failures, bad_requests;
+    unsigned long reloads, reload_failures;
   } stats;
 };
 
@@ -300,9 +301,26 @@ static struct cd_http_reply metrics(struct cd_inquiry_service *h)
   text_add(&t, "# HELP cdivas_store_reconnects_total Connections to the store re-established.\n"
                "# TYPE cdivas_store_reconnects_total counter\n"
                "cdivas_store_reconnects_total %lu\n", st.reconnects);
+  text_add(&t, "# HELP cdivas_store_query_duration_seconds How long store queries waited for their answer.\n"
+               "# TYPE cdivas_store_query_duration_seconds histogram\n");
+  unsigned long below = 0;
+  for (int i = 0; i < CD_STORE_LATENCY_BUCKETS; i++) {
+    below += st.latency.buckets[i];
+    text_add(&t, "cdivas_store_query_duration_seconds_bucket{le=\"%g\"} %lu\n",
+             cd_store_latency_bounds[i], below);
+  }
+  text_add(&t, "cdivas_store_query_duration_seconds_bucket{le=\"+Inf\"} %lu\n"
+               "cdivas_store_query_duration_seconds_sum %.9f\n"
+               "cdivas_store_query_duration_seconds_count %lu\n",
+           st.latency.count, st.latency.sum, st.latency.count);
   text_add(&t, "# HELP cdivas_transactions_in_flight SIP server transactions without a final answer.\n"
                "# TYPE cdivas_transactions_in_flight gauge\n"
                "cdivas_transactions_in_flight %zu\n", p->inflight.count);
+  text_add(&t, "# HELP cdivas_reloads_total Configuration reloads on SIGHUP, by result (a failed one keeps the running configuration).\n"
+               "# TYPE cdivas_reloads_total counter\n"
+               "cdivas_reloads_total{result=\"ok\"} %lu\n"
+               "cdivas_reloads_total{result=\"failed\"} %lu\n",
+           h->stats.reloads, h->stats.reload_failures);
   struct cd_http_reply r = { 200, "OK", "text/plain; version=0.0.4", t.s, 0, NULL };
   return r;
 }
@@ -354,6 +372,16 @@ struct cd_inquiry_service *cd_inquiry_service_start(su_root_t *root, struct cd_p
     return NULL;
   }
   return h;
+}
+
+void cd_inquiry_service_count_reload(struct cd_inquiry_service *h, bool ok)
+{
+  if (h == NULL)
+    return;
+  if (ok)
+    h->stats.reloads++;
+  else
+    h->stats.reload_failures++;
 }
 
 void cd_inquiry_service_destroy(struct cd_inquiry_service *h)

@@ -5,6 +5,7 @@
 #ifndef CDIVAS_INQUIRY_HTTP_H
 #define CDIVAS_INQUIRY_HTTP_H
 
+#include <stdbool.h>
 #include <sofia-sip/su_wait.h>
 
 struct cd_proxy;
@@ -13,5 +14,8 @@ struct cd_inquiry_service;
 /* Listens on the conf's inquiry.listen; NULL after logging why. */
 struct cd_inquiry_service *cd_inquiry_service_start(su_root_t *root, struct cd_proxy *proxy);
 void cd_inquiry_service_destroy(struct cd_inquiry_service *service);
+
+/* Counts a SIGHUP reload for /metrics (NULL service: nothing). */
+void cd_inquiry_service_count_reload(struct cd_inquiry_service *service, bool ok);
 
 #endif

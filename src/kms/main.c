@@ -48,6 +48,10 @@ struct kms {
   struct mk_kms mk;
   su_wait_t signal_wait[1];
   int signal_fd;
+  struct {                 /* GET /metrics */
+    unsigned long tickets_issued, tickets_refused, keys_sent, resolves_refused;
+    unsigned long inquiries_permit, inquiries_deny, inquiries_failed;
+  } stats;
 };
 
 /* A resolve waiting for the AS's verdict. */
@@ -102,6 +106,10 @@ static struct cd_http_reply finish_resolve(struct kms *k, const unsigned char *m
   size_t out_len = 0;
   const char *why = NULL;
   mk_kms_resolve_finish(&k->mk, msg, len, rr, permit, ntp_now(), rand, &out, &out_len, &why);
+  if (permit && out)
+    k->stats.keys_sent++;
+  else
+    k->stats.resolves_refused++;
   cd_log(CD_LOG_INFO, "resolve by %s of a ticket from %s for %s: %s (%s)", rr->requester,
          rr->initiator, rr->n_recipients ? rr->recipients[0] : "-",
          permit ? "keys sent" : "refused", how);
@@ -129,9 +137,14 @@ static void inquiry_answered(void *ctx, int status, const char *body, size_t len
     const char *id = j ? json_string_value(json_object_get(j, "inquiry_id")) : NULL;
     /* The answer must be to this inquiry, and say permit, nothing else. */
     permit = verdict && id && strcmp(id, p->inquiry_id) == 0 && strcmp(verdict, "permit") == 0;
+    if (permit)
+      p->kms->stats.inquiries_permit++;
+    else
+      p->kms->stats.inquiries_deny++;
     snprintf(how, sizeof how, "AS %s said %s", p->rr.id_as, verdict ? verdict : "nothing usable");
     json_decref(j);
   } else {
+    p->kms->stats.inquiries_failed++;
     snprintf(how, sizeof how, "inquiry to AS %s failed: %s", p->rr.id_as,
              status < 0 ? (why ? why : "error") : "HTTP error");
     if (status > 0)
@@ -235,10 +248,39 @@ static struct cd_http_reply resolve(struct kms *k, struct cd_http_request *req,
 
 /* ---------------------------------------------------------------- requests */
 
+/* GET /metrics: Prometheus text format 0.0.4 (doc/cdivas-kms.8). */
+static struct cd_http_reply metrics(const struct kms *k)
+{
+  char *text = NULL;
+  int n = asprintf(&text,
+    "# HELP cdivas_kms_tickets_total Ticket requests (REQUEST_INIT_PSK), by result.\n"
+    "# TYPE cdivas_kms_tickets_total counter\n"
+    "cdivas_kms_tickets_total{result=\"issued\"} %lu\n"
+    "cdivas_kms_tickets_total{result=\"refused\"} %lu\n"
+    "# HELP cdivas_kms_resolves_total Ticket resolutions (RESOLVE_INIT_PSK) that passed the MIKEY checks, by result.\n"
+    "# TYPE cdivas_kms_resolves_total counter\n"
+    "cdivas_kms_resolves_total{result=\"keys_sent\"} %lu\n"
+    "cdivas_kms_resolves_total{result=\"refused\"} %lu\n"
+    "# HELP cdivas_kms_inquiries_total Inquiries sent to diversion application servers, by outcome.\n"
+    "# TYPE cdivas_kms_inquiries_total counter\n"
+    "cdivas_kms_inquiries_total{verdict=\"permit\"} %lu\n"
+    "cdivas_kms_inquiries_total{verdict=\"deny\"} %lu\n"
+    "cdivas_kms_inquiries_total{verdict=\"failed\"} %lu\n",
+    k->stats.tickets_issued, k->stats.tickets_refused, k->stats.keys_sent,
+    k->stats.resolves_refused, k->stats.inquiries_permit, k->stats.inquiries_deny,
+    k->stats.inquiries_failed);
+  if (n < 0)
+    return cd_http_json_error(500, "Internal Server Error", "out of memory");
+  struct cd_http_reply r = { 200, "OK", "text/plain; version=0.0.4", text, (size_t)n, NULL };
+  return r;
+}
+
 static struct cd_http_reply handle(void *ctx, struct cd_http_request *req, http_t const *http)
 {
   struct kms *k = ctx;
   const char *path = http->http_request->rq_url->url_path;
+  if (path && strcmp(path, "metrics") == 0 && http->http_request->rq_method == http_method_get)
+    return metrics(k);
   if (path == NULL || strcmp(path, "mikey") != 0)
     return cd_http_json_error(404, "Not Found", "POST MIKEY messages to /mikey");
   if (http->http_request->rq_method != http_method_post) {
@@ -261,6 +303,10 @@ static struct cd_http_reply handle(void *ctx, struct cd_http_request *req, http_
     size_t out_len = 0;
     const char *why = NULL;
     int rc = mk_kms_request(&k->mk, msg, len, ntp_now(), rnd, &out, &out_len, &why);
+    if (rc < 0)
+      k->stats.tickets_refused++;
+    else
+      k->stats.tickets_issued++;
     cd_log(rc < 0 ? CD_LOG_NOTICE : CD_LOG_INFO, "ticket request: %s",
            rc < 0 ? (why ? why : "refused") : "ticket issued");
     if (out)

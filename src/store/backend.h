@@ -23,7 +23,13 @@ struct cd_store_ops {
 
 struct cd_store {
   const struct cd_store_ops *ops;
+  struct cd_store_latency latency;   /* filled in by the back ends */
 };
+
+/* Seconds on the monotonic clock, for timing queries. */
+double cd_store_clock(void);
+/* Counts one query answered `seconds` after it was asked. */
+void cd_store_latency_observe(struct cd_store *store, double seconds);
 
 /* A query in flight; back ends embed it first in their own. Cancelling
  * only sets the flag: the back end frees the query when its answer comes

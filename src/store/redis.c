@@ -50,6 +50,7 @@ struct redis_query {
   enum query_kind kind;
   bool answered;                  /* the user's callback ran (or never will) */
   long long deadline_ms;
+  double sent;                    /* cd_store_clock() when it was sent */
   struct redis_query *next, **prev;   /* in the pending FIFO while not answered */
   union {
     cd_store_reg_cb reg;
@@ -173,6 +174,8 @@ static void answer(struct redis_query *q, redisReply *reply)
     return;
   struct redis_store *r = q->store;
   bool ok = reply != NULL && reply->type != REDIS_REPLY_ERROR;
+  if (q->kind != Q_WRITE && q->kind != Q_PING)
+    cd_store_latency_observe(&r->base, cd_store_clock() - q->sent);
   if (!ok && q->kind != Q_WRITE && q->kind != Q_PING)
     r->stats.errors++;
   switch (q->kind) {
@@ -320,6 +323,7 @@ static int send_command(struct redis_store *r, struct redis_query *q, const char
   if (q) {
     q->store = r;
     q->deadline_ms = now_ms() + r->conf.timeout_ms;
+    q->sent = cd_store_clock();
   }
   int rc = REDIS_ERR;
   if (r->ac && r->outstanding < MAX_OUTSTANDING) {

@@ -67,6 +67,31 @@ void cd_store_stats(const struct cd_store *store, struct cd_store_stats *out)
 {
   memset(out, 0, sizeof *out);
   store->ops->stats(store, out);
+  out->latency = store->latency;
+}
+
+/* From 100 us (a memory lookup, a Redis round trip on loopback) to 5 s,
+ * the largest store.timeout_ms. */
+const double cd_store_latency_bounds[CD_STORE_LATENCY_BUCKETS] = {
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+};
+
+double cd_store_clock(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void cd_store_latency_observe(struct cd_store *store, double seconds)
+{
+  struct cd_store_latency *l = &store->latency;
+  size_t i = 0;
+  while (i < CD_STORE_LATENCY_BUCKETS && seconds > cd_store_latency_bounds[i])
+    i++;
+  l->buckets[i]++;
+  l->count++;
+  l->sum += seconds;
 }
 
 /* ------------------------------------------------------------ memory */
@@ -107,7 +132,10 @@ static struct cd_store_query *memory_reg_status(struct cd_store *store, const ch
                                                 cd_store_reg_cb cb, void *arg)
 {
   struct memory_store *m = (struct memory_store *)store;
-  cb(arg, cd_reg_status(m->registrations, key, monotonic_seconds()), true);
+  double start = cd_store_clock();
+  enum cd_reg_status status = cd_reg_status(m->registrations, key, monotonic_seconds());
+  cd_store_latency_observe(store, cd_store_clock() - start);
+  cb(arg, status, true);
   return NULL;
 }
 
@@ -123,6 +151,7 @@ static struct cd_store_query *memory_ledger_fetch(struct cd_store *store, const 
 {
   (void)caller;   /* the whole ledger is at hand, indexed by caller */
   struct memory_store *m = (struct memory_store *)store;
+  cd_store_latency_observe(store, 0);   /* nothing to look up: the callback searches */
   cb(arg, m->ledger);
   return NULL;
 }
@@ -132,7 +161,9 @@ static struct cd_store_query *memory_replay_claim(struct cd_store *store, const 
                                                   cd_store_claim_cb cb, void *arg)
 {
   struct memory_store *m = (struct memory_store *)store;
+  double start = cd_store_clock();
   int seen = cd_replay_check(m->replay, kms_id, inquiry_id, (long)time(NULL));
+  cd_store_latency_observe(store, cd_store_clock() - start);
   cb(arg, seen);
   return NULL;
 }

@@ -102,6 +102,17 @@ struct cd_store_query *cd_store_replay_claim(struct cd_store *store, const char 
 /* Drops a pending query: its callback will not run. */
 void cd_store_cancel(struct cd_store_query *query);
 
+/* How long queries waited for their answer, as a histogram: the memory
+ * back end times its table lookup, the redis one the round trip (or the
+ * timeout, when the answer came too late). Bucket bounds in seconds. */
+#define CD_STORE_LATENCY_BUCKETS 15
+extern const double cd_store_latency_bounds[CD_STORE_LATENCY_BUCKETS];
+struct cd_store_latency {
+  unsigned long buckets[CD_STORE_LATENCY_BUCKETS + 1]; /* per bucket, not cumulative; last: above all */
+  unsigned long count;
+  double sum;                  /* seconds */
+};
+
 struct cd_store_stats {
   const char *backend;         /* "memory" or "redis" */
   bool up;                     /* redis: connected and answering */
@@ -110,6 +121,7 @@ struct cd_store_stats {
   unsigned long reconnects;    /* redis: connections re-established */
   size_t ledger_records;       /* memory: records held (redis: not known, 0) */
   size_t ledger_evictions;     /* memory: records dropped because the ledger was full */
+  struct cd_store_latency latency;
 };
 void cd_store_stats(const struct cd_store *store, struct cd_store_stats *out);
 

@@ -365,6 +365,28 @@ START_TEST(replay_claims) {
 }
 END_TEST
 
+/* Every answered query is timed: the histogram's buckets add up to its
+ * count, and each query lands in a bucket at or above zero. */
+START_TEST(queries_are_timed) {
+  skip_without_redis(_i);
+  struct cd_store *s = new_store(_i, test_prefix("timed"));
+  struct cd_store_stats st;
+  cd_store_stats(s, &st);
+  unsigned long before = st.latency.count;
+  reg_status(s, BOB);
+  claim(s, "kms1", "timed-0001");
+  chain(s, ALICE, BOB, CAROL, "");
+  cd_store_stats(s, &st);
+  ck_assert_uint_eq(st.latency.count, before + 3);
+  unsigned long sum = 0;
+  for (int i = 0; i <= CD_STORE_LATENCY_BUCKETS; i++)
+    sum += st.latency.buckets[i];
+  ck_assert_uint_eq(sum, st.latency.count);
+  ck_assert(st.latency.sum >= 0 && st.latency.sum < 3 * 2.0);
+  cd_store_destroy(s);
+}
+END_TEST
+
 /* ------------------------------------------------------------ redis only */
 
 START_TEST(two_instances_share_state) {
@@ -476,6 +498,15 @@ START_TEST(a_stopped_server_is_answered_by_the_timeout) {
   ck_assert(!a.available);
   /* The configured 200 ms, not a hang (generous bound for a loaded machine). */
   ck_assert_msg(waited >= 150 && waited < 1500, "answered after %ld ms", waited);
+  /* The wait is in the latency histogram: above 100 ms, within 5 s. */
+  struct cd_store_stats st;
+  cd_store_stats(s, &st);
+  unsigned long above_100ms = 0;
+  for (int i = 0; i <= CD_STORE_LATENCY_BUCKETS; i++)
+    if (i == CD_STORE_LATENCY_BUCKETS || cd_store_latency_bounds[i] > 0.1)
+      above_100ms += st.latency.buckets[i];
+  ck_assert_uint_eq(above_100ms, 1);
+  ck_assert_uint_eq(st.latency.buckets[CD_STORE_LATENCY_BUCKETS], 0);
   kill(pid, SIGCONT);
   cd_store_destroy(s);
   stop_redis(pid);
@@ -540,6 +571,7 @@ int main(void)
   tcase_add_loop_test(tc, ledger_records_expire, 0, backends);
   tcase_add_loop_test(tc, ledger_without_ttl_keeps_nothing, 0, backends);
   tcase_add_loop_test(tc, replay_claims, 0, backends);
+  tcase_add_loop_test(tc, queries_are_timed, 0, backends);
   tcase_add_test(tc, memory_answers_at_once);
   suite_add_tcase(s, tc);
   if (redis_server) {
