@@ -107,8 +107,7 @@ static void load_users(struct reader *r, struct kms_conf *c, const config_settin
     key32(r, g, "psk", u->psk);
     if (u->id && kms_conf_user(c, u->key))
       error_at(r, g, "duplicate user '%s'", u->id);
-    if (u->id)
-      c->n_users++;
+    c->n_users++;   /* even without an id (an error): kms_conf_free frees what it has */
   }
 }
 
@@ -138,8 +137,7 @@ static void load_ases(struct reader *r, struct kms_conf *c, const config_setting
       error_at(r, g, "an https inquiry_url needs tls_ca to verify the AS");
     if (as->identity && kms_conf_as(c, as->key))
       error_at(r, g, "duplicate application server '%s'", as->identity);
-    if (as->identity)
-      c->n_ases++;
+    c->n_ases++;    /* even without an identity (an error): kms_conf_free frees what it has */
   }
 }
 
