@@ -69,6 +69,30 @@ START_TEST(limit_counts_causes)
 }
 END_TEST
 
+/* Entries without a usable index (issue 17 item 5) still count: the limit
+ * is on the diversions the chain records, not on its numbering. */
+START_TEST(limit_counts_causes_with_odd_indices)
+{
+  struct cd_conf c = conf_with(3);
+  struct cd_subscriber b = bob();
+  cd_hi_chain chain;
+  parse(&chain, "<sip:x@x>;index=01, <sip:y@x;cause=302>;index=1..2, "
+                "<sip:bob@ims.example.net;cause=486>");
+  ck_assert_ptr_null(cd_divert_refusal(&c, &chain, &b, "sip:carol@ims.example.net"));
+  cd_hi_free(&chain);
+  parse(&chain, "<sip:x@x>;index=1, <sip:y@x;cause=302>;index=1.1;mp=1, "
+                "<sip:z@x;cause=408>;index=1.1;mp=1, <sip:w@x;cause=302>;index=a, "
+                "<sip:bob@ims.example.net;cause=486>;index=1.1.1;index=1.1.2");
+  ck_assert_uint_eq(cd_hi_unindexed(&chain), 3);
+  ck_assert_str_eq(cd_divert_refusal(&c, &chain, &b, "sip:carol@ims.example.net"),
+                   "Diversion Limit Reached");
+  /* ... and loops are found in them too. */
+  c.max_diversions = 5;
+  ck_assert_str_eq(cd_divert_refusal(&c, &chain, &b, "sip:w@x"), "Diversion Loop Detected");
+  cd_hi_free(&chain);
+}
+END_TEST
+
 START_TEST(loops_by_identity_not_spelling)
 {
   struct cd_conf c = conf_with(5);
@@ -92,6 +116,7 @@ int main(void)
   TCase *tc = tcase_create("refusal");
   tcase_add_test(tc, fresh_call_may_divert);
   tcase_add_test(tc, limit_counts_causes);
+  tcase_add_test(tc, limit_counts_causes_with_odd_indices);
   tcase_add_test(tc, loops_by_identity_not_spelling);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
