@@ -700,6 +700,21 @@ long cd_hi_retry(cd_hi_chain *chain, const char *target_uri, int cause, const ch
   return (long)chain->count - 1;
 }
 
+/* ---- privacy ---- */
+
+bool cd_hi_private(const cd_hi_entry *e) {
+  if (!e) return false;
+  if (e->ours) return e->privacy;
+  const char *q = e->uri ? strchr(e->uri, '?') : NULL;
+  while (q) {
+    const char *h = q + 1;
+    size_t n = strcspn(h, "&");
+    if (n == strlen("Privacy=history") && equals_nocase(h, n, "privacy=history")) return true;
+    q = h[n] ? h + n : NULL;
+  }
+  return false;
+}
+
 /* ---- formatting ---- */
 
 /* RFC 3986 unreserved stays; everything else becomes %XX, so the value

@@ -158,6 +158,11 @@ char *cd_hi_format_hiding(const cd_hi_chain *chain, long hide_a, long hide_b);
 /* Number of leading entries that were received (not ours). */
 size_t cd_hi_received(const cd_hi_chain *chain);
 
+/* Whether the entry is privacy-protected: ours with privacy set, or a
+ * received one whose URI has the header Privacy=history (RFC 7044 10.1;
+ * names and value compared case-insensitively). */
+bool cd_hi_private(const cd_hi_entry *entry);
+
 /* Formats one entry as it goes on the wire (ours: built; received: text). */
 char *cd_hi_format_entry(const cd_hi_entry *entry, bool force_private);
 
