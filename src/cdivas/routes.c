@@ -270,6 +270,9 @@ static struct cd_http_reply metrics(struct cd_inquiry_service *h)
   text_add(&t, "# HELP cdivas_limit_hits_total Diversions refused by the diversion limit or loop check.\n"
                "# TYPE cdivas_limit_hits_total counter\n"
                "cdivas_limit_hits_total %lu\n", p->calls.stats.limit_hits);
+  text_add(&t, "# HELP cdivas_diversion_headers_total Diversion headers (RFC 5806) added, one per diversion.\n"
+               "# TYPE cdivas_diversion_headers_total counter\n"
+               "cdivas_diversion_headers_total %lu\n", p->calls.stats.diversion_headers);
   text_add(&t, "# HELP cdivas_inquiries_total KMS inquiries answered, by verdict.\n"
                "# TYPE cdivas_inquiries_total counter\n"
                "cdivas_inquiries_total{verdict=\"permit\"} %lu\n"

@@ -305,6 +305,8 @@ void conf_load_server(struct loader *L, const config_setting_t *g)
       rd_get_int(R, s, 1, 300, &c->shutdown_grace);
     } else if (rd_named(s, "not_reachable_timer")) {
       rd_get_int(R, s, 0, 64, &c->not_reachable_timer);
+    } else if (rd_named(s, "diversion_header")) {
+      rd_get_bool(R, s, &c->diversion_header);
     } else {
       rd_error_at(R, s, "unknown setting '%s' in server", config_setting_name(s));
     }

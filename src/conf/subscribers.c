@@ -278,6 +278,7 @@ static void load_subscriber(struct loader *L, const config_setting_t *g, size_t 
   bool has_user = false;
   sub->file = rd_file_of(R, g);
   sub->line = rd_line_of(g);
+  sub->diversion_header = -1;
   for (int i = 0; i < config_setting_length(g); i++) {
     const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
     const char *str;
@@ -309,6 +310,10 @@ static void load_subscriber(struct loader *L, const config_setting_t *g, size_t 
       rd_get_int(R, s, 5, 180, &sub->no_reply_timer);
     } else if (rd_named(s, "max_calls")) {
       rd_get_int(R, s, 0, INT_MAX, &sub->max_calls);
+    } else if (rd_named(s, "diversion_header")) {
+      bool b;
+      if (rd_get_bool(R, s, &b))
+        sub->diversion_header = b;
     } else if (rd_named(s, "rules")) {
       if (!rd_group_list(R, s))
         continue;

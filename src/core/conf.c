@@ -170,6 +170,13 @@ const struct cd_subscriber *cd_conf_find(const struct cd_conf *conf, const char 
   return NULL;
 }
 
+bool cd_conf_diversion_header(const struct cd_conf *conf, const struct cd_subscriber *sub)
+{
+  if (sub != NULL && sub->diversion_header >= 0)
+    return sub->diversion_header != 0;
+  return conf->diversion_header;
+}
+
 bool cd_subscriber_has_key(const struct cd_subscriber *sub, const char *key)
 {
   if (strcmp(key, sub->key) == 0)

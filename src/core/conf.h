@@ -70,6 +70,7 @@ struct cd_subscriber {
   size_t n_rules;
   int no_reply_timer;           /* seconds, 0 = not set */
   int max_calls;                /* 0 = no network-determined busy */
+  int diversion_header;         /* -1 not set (the server's), 0 false, 1 true */
   const char *file;
   int line;
 };
@@ -130,6 +131,7 @@ struct cd_conf {
   size_t n_limit_exempt;
   int not_reachable_timer;      /* seconds without any answer from the served user before CFNRc; 0 = the transaction timeout (32 s) */
   bool decline_is_busy;         /* 603 Decline triggers cfb, default false */
+  bool diversion_header;        /* add a Diversion header (RFC 5806) per diversion, default false */
   int shutdown_grace;           /* seconds to let transactions end on SIGTERM, default 32 */
   struct cd_inquiry_conf inquiry;
   struct cd_store_conf store;
@@ -154,6 +156,10 @@ struct cd_conf {
 
 /* The subscriber whose user or alias has canonical key `key`, or NULL. O(1). */
 const struct cd_subscriber *cd_conf_find(const struct cd_conf *conf, const char *key);
+
+/* Whether diversions away from `sub` add a Diversion header: the
+ * subscriber's diversion_header, else the server's. */
+bool cd_conf_diversion_header(const struct cd_conf *conf, const struct cd_subscriber *sub);
 
 /* True when `key` (canonical) is the subscriber's identity or an alias. */
 bool cd_subscriber_has_key(const struct cd_subscriber *sub, const char *key);

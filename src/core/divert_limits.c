@@ -12,12 +12,13 @@ static bool target_exempt(const struct cd_conf *conf, const char *target_key)
   return false;
 }
 
-const char *cd_divert_refusal(const struct cd_conf *conf, cd_hi_chain *chain,
+const char *cd_divert_refusal(const struct cd_conf *conf, cd_hi_chain *chain, size_t earlier,
                               const struct cd_subscriber *served, const char *target_key)
 {
   if (target_exempt(conf, target_key))
     return NULL;
-  if (cd_hi_diversions(chain) >= (size_t)conf->max_diversions)
+  size_t done = cd_hi_diversions(chain);
+  if (earlier >= (size_t)conf->max_diversions || done >= (size_t)conf->max_diversions - earlier)
     return "Diversion Limit Reached";
   if ((served && cd_subscriber_has_key(served, target_key)) ||
       cd_hi_contains_key(chain, target_key))

@@ -133,23 +133,35 @@ static char *sb_finish(struct sbuf *b) {
 
 /* ---- index values ---- */
 
-/* RFC 7044 index: 1*DIGIT *("." 1*DIGIT) where every number starts at 1
- * (no leading zero, no 0), bounded so it fits cd_hi_entry.index. */
+/* RFC 7044 index-val: number *("." number), number = "0" / %x31-39 *DIGIT
+ * (a number has no leading zero; a lone 0 is the gap marker of RFC 7044
+ * 10.3 rule 6, which cdivas writes itself), bounded so it fits
+ * cd_hi_entry.index. */
 static bool index_valid(const char *s, size_t n) {
   if (n == 0 || n >= CD_HI_INDEX_MAX) return false;
-  bool at_number_start = true;
+  size_t digits = 0;   /* digits of the number being read */
+  bool zero = false;   /* ... which started with 0 */
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
-    if (at_number_start) {
-      if (c < '1' || c > '9') return false;
-      at_number_start = false;
-    } else if (c == '.') {
-      at_number_start = true;
-    } else if (!is_digit(c)) {
+    if (c == '.') {
+      if (digits == 0) return false;
+      digits = 0;
+    } else if (is_digit(c)) {
+      if (digits == 0) zero = c == '0';
+      else if (zero) return false;   /* "01" */
+      digits++;
+    } else {
       return false;
     }
   }
-  return !at_number_start;
+  return digits > 0;
+}
+
+/* True when one of entries[0, n) has index `index`. */
+static bool index_taken(const cd_hi_entry *entries, size_t n, const char *index) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(entries[i].index, index) == 0) return true;
+  return false;
 }
 
 /* ---- chain storage ---- */
@@ -216,6 +228,14 @@ size_t cd_hi_received(const cd_hi_chain *chain) {
   size_t n = 0;
   if (!chain) return 0;
   while (n < chain->count && !chain->entries[n].ours) n++;
+  return n;
+}
+
+size_t cd_hi_unindexed(const cd_hi_chain *chain) {
+  size_t n = 0;
+  if (!chain) return 0;
+  for (size_t i = 0; i < chain->count; i++)
+    if (chain->entries[i].index[0] == '\0') n++;
   return n;
 }
 
@@ -377,29 +397,44 @@ static char tag_of(const char *name, size_t n) {
   return 0;
 }
 
-/* Applies one header parameter we care about; others are kept in text. */
-static int apply_param(cd_hi_entry *e, const char *name, size_t nlen, const char *val,
-                       size_t vlen, bool has_index, const char **why) {
+static bool index_valued(const char *name, size_t n) {
+  return equals_nocase(name, n, "index") || tag_of(name, n) != 0;
+}
+
+/* What the header parameters of one entry said about its index. */
+struct index_seen {
+  bool index;     /* an index parameter was there (valid or not) */
+  bool unusable;  /* ... but missing a value, malformed, or given twice */
+};
+
+/* Applies one header parameter we care about; others are kept in text.
+ * Being liberal (cdivas never refuses a call for its History-Info
+ * numbering): an index that is malformed or given twice leaves the entry
+ * without one (e->index ""), a malformed or second mp/rc/np is ignored. */
+static void apply_param(cd_hi_entry *e, const char *name, size_t nlen, const char *val,
+                        size_t vlen, struct index_seen *seen) {
   char tag = tag_of(name, nlen);
+  bool valid = val && index_valid(val, vlen);
   if (equals_nocase(name, nlen, "index")) {
-    if (has_index) { *why = "duplicate index"; return -1; }
-    if (!val || !index_valid(val, vlen)) { *why = "bad index"; return -1; }
-    memcpy(e->index, val, vlen);
-    e->index[vlen] = '\0';
-  } else if (tag) {
-    if (e->tag) { *why = "more than one of mp, rc, np"; return -1; }
-    if (!val || !index_valid(val, vlen)) { *why = "bad mp/rc/np index"; return -1; }
+    if (seen->index || !valid) {
+      seen->unusable = true;
+    } else {
+      memcpy(e->index, val, vlen);
+      e->index[vlen] = '\0';
+    }
+    seen->index = true;
+    if (seen->unusable) e->index[0] = '\0';
+  } else if (tag && !e->tag && valid) {
     memcpy(e->parent, val, vlen);
     e->parent[vlen] = '\0';
     e->tag = tag;
   }
-  return 0;
 }
 
 /* *( SEMI name [ EQUAL value ] ); stops before ',' or the end. */
 static int parse_header_params(struct cursor *c, cd_hi_entry *e, size_t *text_end,
                                const char **why) {
-  bool has_index = false;
+  struct index_seen seen = {false, false};
   for (;;) {
     skip_ws(c);
     if (c->i == c->n || at(c, ',')) break;
@@ -416,16 +451,21 @@ static int parse_header_params(struct cursor *c, cd_hi_entry *e, size_t *text_en
     bool has_value = at(c, '=');
     if (has_value) {
       c->i++;
+      size_t after_eq = c->i;
       skip_ws(c);
-      if (scan_value(c, &vstart, &vlen, why) < 0) return -1;
-      *text_end = c->i;
+      /* "index=" is an unusable index, not a reason to refuse the call. */
+      bool empty_ok = index_valued(c->s + name, nlen) &&
+                      (c->i == c->n || at(c, ';') || at(c, ','));
+      if (empty_ok) {
+        vstart = c->i;
+        *text_end = after_eq;
+      } else {
+        if (scan_value(c, &vstart, &vlen, why) < 0) return -1;
+        *text_end = c->i;
+      }
     }
-    if (apply_param(e, c->s + name, nlen, has_value ? c->s + vstart : NULL, vlen, has_index,
-                    why) < 0)
-      return -1;
-    if (equals_nocase(c->s + name, nlen, "index")) has_index = true;
+    apply_param(e, c->s + name, nlen, has_value ? c->s + vstart : NULL, vlen, &seen);
   }
-  if (!has_index) { *why = "missing index"; return -1; }
   return 0;
 }
 
@@ -486,6 +526,14 @@ int cd_hi_parse(cd_hi_chain *chain, const char *value, const char **why) {
     cd_hi_free(&tmp);
     return -1;
   }
+  /* An index given to an earlier entry (of this value or of the chain)
+   * cannot place this one: it goes without. */
+  for (size_t i = 0; i < tmp.count; i++) {
+    cd_hi_entry *e = &tmp.entries[i];
+    if (e->index[0] && (index_taken(chain->entries, chain->count, e->index) ||
+                        index_taken(tmp.entries, i, e->index)))
+      e->index[0] = '\0';
+  }
   if (ensure_room(chain, tmp.count) < 0) {
     cd_hi_free(&tmp);
     *why = "out of memory";
@@ -521,13 +569,51 @@ static char *uri_with_cause(const char *target, int cause) {
   return sb_finish(&b);
 }
 
-/* index + ".1" into out (CD_HI_INDEX_MAX); false when it would not fit. */
-static bool child_index(const char *index, char out[CD_HI_INDEX_MAX]) {
+/* index + suffix (".1", ".0.1") into out (CD_HI_INDEX_MAX); false when it
+ * would not fit. index may be "", for a top-level index. */
+static bool extend_index(const char *index, const char *suffix, char out[CD_HI_INDEX_MAX]) {
   size_t n = strnlen(index, CD_HI_INDEX_MAX);
-  if (n + 2 >= CD_HI_INDEX_MAX) return false;
+  if (n == 0) suffix++;   /* "" + ".0.1" = "0.1" */
+  size_t k = strlen(suffix);
+  if (n + k >= CD_HI_INDEX_MAX) return false;
   memmove(out, index, n);
-  memcpy(out + n, ".1", 3);
+  memcpy(out + n, suffix, k + 1);
   return true;
+}
+
+static bool child_index(const char *index, char out[CD_HI_INDEX_MAX]) {
+  return extend_index(index, ".1", out);
+}
+
+/* "1.2" -> "1.3": the next index among the siblings of `index`. */
+static bool sibling_index(const char *index, char out[CD_HI_INDEX_MAX]) {
+  const char *dot = strrchr(index, '.');
+  const char *last = dot ? dot + 1 : index;
+  if (strlen(last) > 9) return false;
+  unsigned long n = strtoul(last, NULL, 10);
+  if (n >= 999999999UL) return false;
+  int len = snprintf(out, CD_HI_INDEX_MAX, "%.*s%lu", (int)(last - index), index, n + 1);
+  return len > 0 && len < CD_HI_INDEX_MAX;
+}
+
+/* Moves `index` on to the next free sibling while an entry of the chain
+ * has it already: a received chain may use the index cdivas would give
+ * (it numbered out of order, or an entry it placed after the one we
+ * continue from). False when no sibling fits. */
+static bool make_unique(const cd_hi_chain *chain, char index[CD_HI_INDEX_MAX]) {
+  while (index_taken(chain->entries, chain->count, index)) {
+    char next[CD_HI_INDEX_MAX];
+    if (!sibling_index(index, next)) return false;
+    memcpy(index, next, CD_HI_INDEX_MAX);
+  }
+  return true;
+}
+
+/* The last entry with an index ("": none). */
+static const char *last_index(const cd_hi_chain *chain) {
+  for (size_t i = chain->count; i > 0; i--)
+    if (chain->entries[i - 1].index[0]) return chain->entries[i - 1].index;
+  return "";
 }
 
 long cd_hi_divert(cd_hi_chain *chain, const char *served_uri,
@@ -536,7 +622,11 @@ long cd_hi_divert(cd_hi_chain *chain, const char *served_uri,
   if (!chain || !uri_fits_angle(served_uri) || !uri_fits_angle(target_uri)) return -1;
   if (cause < 100 || cause > 699) return -1;
   cd_hi_entry *last = chain->count ? &chain->entries[chain->count - 1] : NULL;
-  const char *last_key = last && last->uri && is_served ? cd_hi_key(last) : NULL;
+  /* A last entry without a usable index is history cdivas cannot place in
+   * the tree: a gap (RFC 7044 10.3 rule 6). The served user's entry is
+   * then always ours, under the last index there is with a 0 level. */
+  bool gap = last && last->index[0] == '\0';
+  const char *last_key = last && !gap && last->uri && is_served ? cd_hi_key(last) : NULL;
   bool served_is_last = last_key && last_key[0] && is_served(last_key, ctx);
   size_t adding = served_is_last ? 1 : 2;
   if (chain->count + adding > CD_HI_MAX_ENTRIES) return -1;
@@ -547,10 +637,12 @@ long cd_hi_divert(cd_hi_chain *chain, const char *served_uri,
     memcpy(served.index, last->index, CD_HI_INDEX_MAX);
   } else if (!last) {
     strcpy(served.index, "1");
-  } else if (!child_index(last->index, served.index)) {
+  } else if (gap ? !extend_index(last_index(chain), ".0.1", served.index)
+                 : !child_index(last->index, served.index)) {
     return -1;
   }
-  if (!child_index(served.index, target.index)) return -1;
+  if (!served_is_last && !make_unique(chain, served.index)) return -1;
+  if (!child_index(served.index, target.index) || !make_unique(chain, target.index)) return -1;
   memcpy(target.parent, served.index, CD_HI_INDEX_MAX);
   target.tag = 'm';
   target.cause = cause;
@@ -582,16 +674,6 @@ long cd_hi_divert(cd_hi_chain *chain, const char *served_uri,
   return (long)chain->count - 1;
 }
 
-/* "1.2" -> "1.3": the next index among the siblings of `index`. */
-static bool sibling_index(const char *index, char out[CD_HI_INDEX_MAX]) {
-  const char *dot = strrchr(index, '.');
-  const char *last = dot ? dot + 1 : index;
-  unsigned long n = strtoul(last, NULL, 10);
-  if (n >= 999999999UL) return false;
-  int len = snprintf(out, CD_HI_INDEX_MAX, "%.*s%lu", (int)(last - index), index, n + 1);
-  return len > 0 && len < CD_HI_INDEX_MAX;
-}
-
 long cd_hi_retry(cd_hi_chain *chain, const char *target_uri, int cause, const char *reason) {
   if (!chain || chain->count == 0 || !uri_fits_angle(target_uri)) return -1;
   if (cause < 100 || cause > 699) return -1;
@@ -599,7 +681,7 @@ long cd_hi_retry(cd_hi_chain *chain, const char *target_uri, int cause, const ch
   if (!last->ours || last->tag != 'm' || !last->parent[0]) return -1;
   if (chain->count + 1 > CD_HI_MAX_ENTRIES) return -1;
   cd_hi_entry target = {0};
-  if (!sibling_index(last->index, target.index)) return -1;
+  if (!sibling_index(last->index, target.index) || !make_unique(chain, target.index)) return -1;
   memcpy(target.parent, last->parent, CD_HI_INDEX_MAX);
   target.tag = 'm';
   target.cause = cause;
@@ -616,6 +698,21 @@ long cd_hi_retry(cd_hi_chain *chain, const char *target_uri, int cause, const ch
   last->reason = reason_copy;
   chain->entries[chain->count++] = target;
   return (long)chain->count - 1;
+}
+
+/* ---- privacy ---- */
+
+bool cd_hi_private(const cd_hi_entry *e) {
+  if (!e) return false;
+  if (e->ours) return e->privacy;
+  const char *q = e->uri ? strchr(e->uri, '?') : NULL;
+  while (q) {
+    const char *h = q + 1;
+    size_t n = strcspn(h, "&");
+    if (n == strlen("Privacy=history") && equals_nocase(h, n, "privacy=history")) return true;
+    q = h[n] ? h + n : NULL;
+  }
+  return false;
 }
 
 /* ---- formatting ---- */

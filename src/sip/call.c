@@ -188,6 +188,12 @@ int cd_call_invite(struct cd_calls *calls, struct cd_conf *conf, nta_incoming_t 
     return 0;
   }
   call->received_hi = call->chain.count;
+  if (call->received_hi == 0)
+    call->earlier_diversions = cd_sip_diversions(sip);
+  size_t unindexed = cd_hi_unindexed(&call->chain);
+  if (unindexed)
+    cd_log(CD_LOG_INFO, "call-id=%s: %zu of %zu History-Info entries without a usable index, kept as received",
+           call->call_id, unindexed, call->chain.count);
   call_learn_facts(call, sip);
   if (call_serve(call, sub, call->served_uri, true) < 0)
     call_destroy(call);

@@ -24,6 +24,7 @@ struct cd_call;
 struct cd_call_stats {
   unsigned long diversions[CD_SVC_COUNT];
   unsigned long limit_hits;     /* diversions refused: limit, loop, History-Info full */
+  unsigned long diversion_headers; /* Diversion headers (RFC 5806) added, one per diversion */
 };
 
 /* What the calls of one proxy share. The proxy fills it in once started;

@@ -353,6 +353,8 @@ int call_send_branch(struct cd_call *call, const char *target, unsigned services
     snprintf(indication, sizeof indication, "<%s>;hi=%s", call->conf->identity, hi_index);
     bool ok = history && cd_sip_set_request_uri(msg, sip, target) == 0 &&
               cd_sip_add_header(msg, sip, "History-Info", history) == 0 &&
+              (call->our_diversions == NULL ||
+               cd_sip_top_diversion(msg, sip, call->our_diversions) == 0) &&
               cd_sip_add_header(msg, sip, "P-CDIV-Indication", indication) == 0;
     free(history);
     /* P-Served-User named the user the call is diverted away from. */

@@ -24,6 +24,7 @@
 #include <sofia-sip/sip_util.h>
 #include <sofia-sip/tport_tag.h>
 #include "core/divert_limits.h"
+#include "core/diversion.h"
 #include "core/inquiry.h"
 #include "core/ledger.h"
 #include "log/log.h"
@@ -77,6 +78,26 @@ static void call_record_diversion(struct cd_call *call, enum cd_service service,
   cd_store_ledger_add(call->calls->store, &rec);
   cd_log(CD_LOG_DEBUG, "call-id=%s: recorded %s -> %s for %s, ticket %s", call->call_id,
          rec.served, rec.target, rec.caller, rec.ticket_hash[0] ? rec.ticket_hash : "none");
+}
+
+/* The Diversion header (RFC 5806) of a diversion away from the served
+ * user, whose History-Info entry is `served`: on top of those of earlier
+ * diversions in this call, for every branch from now on. */
+static void add_diversion(struct cd_call *call, int cause, const cd_hi_entry *served)
+{
+  char *entry = cd_diversion_format(call->served_uri, cause, cd_hi_private(served));
+  const char *value = NULL;
+  if (entry)
+    value = call->our_diversions ? su_sprintf(call->home, "%s, %s", entry, call->our_diversions)
+                                 : su_strdup(call->home, entry);
+  free(entry);
+  if (value == NULL) {
+    cd_log(CD_LOG_WARNING, "call-id=%s: no Diversion header for the diversion of %s",
+           call->call_id, call->served->user);
+    return;
+  }
+  call->our_diversions = value;
+  call->calls->stats.diversion_headers++;
 }
 
 /* The 181 Call Is Being Forwarded, with the whole chain: the served user's
@@ -144,7 +165,7 @@ int call_divert(struct cd_call *call, enum cd_service service, int cause, int re
   else
     target_valid = cd_identity_key(target, target_key, NULL) == 0;
   const char *refusal = target_valid
-                          ? cd_divert_refusal(call->conf, &call->chain, call->served, target_key)
+                          ? cd_divert_refusal(call->conf, &call->chain, call->earlier_diversions, call->served, target_key)
                           : "Diversion Target Invalid";
   bool to_limit_destination = false;
   if (refusal) {
@@ -185,6 +206,8 @@ int call_divert(struct cd_call *call, enum cd_service service, int cause, int re
       served_pos = i;
 
   call->calls->stats.diversions[service]++;
+  if (cd_conf_diversion_header(call->conf, call->served))
+    add_diversion(call, cause, &call->chain.entries[served_pos]);
   call_record_diversion(call, service, cause, target_valid ? target_key : NULL, target_entry->index);
   cd_log(CD_LOG_INFO, "diversion call-id=%s served=%s service=%s cause=%d target=%s",
          call->call_id, call->served->user, cd_service_name(service), cause, target);
@@ -215,7 +238,7 @@ int call_divert_next(struct cd_call *call, int reason_status)
     call->n_next_targets--;
     char key[CD_IDENTITY_KEY_MAX];
     const char *refusal = cd_identity_key(target, key, NULL) < 0 ? "Diversion Target Invalid"
-                          : cd_divert_refusal(call->conf, &call->chain, call->deflected_by, key);
+                          : cd_divert_refusal(call->conf, &call->chain, call->earlier_diversions, call->deflected_by, key);
     if (refusal) {
       cd_log(CD_LOG_NOTICE, "call-id=%s: next Contact %s of the deflection skipped: %s",
              call->call_id, target, refusal);

@@ -72,6 +72,12 @@ struct cd_call {
   const struct cd_subscriber *deflected_by; /* the served user who deflected */
   cd_hi_chain chain;
   size_t received_hi;                 /* leading chain entries that came in the INVITE */
+  /* RFC 5806 Diversion (core/diversion.h): the diversions the INVITE's
+   * Diversion headers record when it came without History-Info (they
+   * count toward the limit, RFC 6044 5), and the value of the Diversion
+   * header of ours every further branch gets (newest first; NULL: none). */
+  size_t earlier_diversions;
+  const char *our_diversions;
   bool answered;                      /* a final answer went upstream */
 };
 

@@ -7,6 +7,7 @@
 #include <sofia-sip/sip_protos.h>
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/su_alloc.h>
+#include "core/diversion.h"
 #include "sip/sip_msg.h"
 
 const char *cd_sip_unknown_value(sip_t const *sip, const char *name)
@@ -90,6 +91,37 @@ int cd_sip_history_info(sip_t const *sip, cd_hi_chain *chain, const char **why)
   return 0;
 }
 
+size_t cd_sip_diversions(sip_t const *sip)
+{
+  size_t n = 0;
+  for (sip_unknown_t const *un = sip->sip_unknown; un && n < 1000; un = un->un_next)
+    if (un->un_name && strcasecmp(un->un_name, "Diversion") == 0)
+      n += cd_diversion_count(un->un_value);
+  return n < 1000 ? n : 1000;
+}
+
+int cd_sip_top_diversion(msg_t *msg, sip_t *sip, const char *value)
+{
+  size_t n = 0;
+  for (sip_unknown_t const *un = sip->sip_unknown; un; un = un->un_next)
+    if (un->un_name && strcasecmp(un->un_name, "Diversion") == 0)
+      n++;
+  const char **received = n ? su_zalloc(msg_home(msg), n * sizeof *received) : NULL;
+  if (n && received == NULL)
+    return -1;
+  size_t k = 0;
+  for (sip_unknown_t const *un = sip->sip_unknown; un; un = un->un_next)
+    if (un->un_name && strcasecmp(un->un_name, "Diversion") == 0)
+      received[k++] = un->un_value ? un->un_value : "";
+  /* The removed headers stay in the message's home: their values too. */
+  cd_sip_remove_header(msg, sip, "Diversion");
+  if (cd_sip_add_header(msg, sip, "Diversion", value) < 0)
+    return -1;
+  for (k = 0; k < n; k++)
+    if (cd_sip_add_header(msg, sip, "Diversion", received[k]) < 0)
+      return -1;
+  return 0;
+}
 
 const char *cd_sip_url_port(url_t const *url)
 {

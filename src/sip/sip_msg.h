@@ -38,6 +38,15 @@ int cd_sip_set_max_forwards(msg_t *msg, sip_t *sip, unsigned long count);
  * Returns 0, or -1 with *why set (malformed History-Info). */
 int cd_sip_history_info(sip_t const *sip, cd_hi_chain *chain, const char **why);
 
+/* The diversions the Diversion headers (RFC 5806) of `sip` record: the
+ * sum of their counters (core/diversion.h), at most 1000. */
+size_t cd_sip_diversions(sip_t const *sip);
+
+/* Puts a Diversion header with `value` on top of the Diversion headers
+ * `msg` has (RFC 5806: the newest diversion first): those are taken out
+ * and added again, values unchanged, after it. Returns 0 or -1. */
+int cd_sip_top_diversion(msg_t *msg, sip_t *sip, const char *value);
+
 /* The URL's port, or its scheme's default ("5061" for sips, else "5060"). */
 const char *cd_sip_url_port(url_t const *url);
 

@@ -7,9 +7,10 @@
 # services.conf.in, the given settings overriding the defaults below. Sets
 # P (cdivas), T (the S-CSCF/served user/target SIPp) and A (the caller).
 # Settings: BOB_RULES, CAROL_RULES (the inside of "rules = ( ... );", one
-# line, no '|', '&' or '\'), BOB_SETTINGS (e.g. "max_calls = 1;"),
-# MAX_DIVERSIONS, LIMIT_EXEMPT (quoted URIs), NOT_REACHABLE_TIMER, TRANSPORT,
-# SERVER_SETTINGS (more settings of the server group, e.g. "decline_is_busy = true;")
+# line, no '|', '&' or '\'), BOB_SETTINGS, CAROL_SETTINGS (e.g.
+# "max_calls = 1;"), SERVER_SETTINGS (e.g. "diversion_header = true;"),
+# EXTRA_GROUPS (top-level groups, e.g. an inquiry group for /metrics),
+# MAX_DIVERSIONS, LIMIT_EXEMPT (quoted URIs), NOT_REACHABLE_TIMER, TRANSPORT
 # (between cdivas and T).
 SERVICES_RUN=0
 services_start() {
@@ -32,7 +33,8 @@ services_start() {
   # make_conf replaces each @VAR@ with its first value: the test's come first.
   make_conf "$E2E/services.conf.in" "$WORK/cdivas.conf" "$@" \
     HOST=127.0.0.1 PORT="$P" TARGET="$T" TRANSPORT=udp MAX_DIVERSIONS=5 \
-    LIMIT_EXEMPT= NOT_REACHABLE_TIMER=0 BOB_SETTINGS= BOB_RULES= CAROL_RULES= SERVER_SETTINGS=
+    LIMIT_EXEMPT= NOT_REACHABLE_TIMER=0 BOB_SETTINGS= BOB_RULES= CAROL_RULES= \
+    CAROL_SETTINGS= SERVER_SETTINGS= EXTRA_GROUPS=
   grep -n '@[A-Z_]*@' "$WORK/cdivas.conf" && fail "unfilled setting in the conf"
   start_cdivas "$WORK/cdivas.conf"
 }

@@ -74,7 +74,7 @@ rm -f "$out/obj/libcore.a" "$out/obj/libmikey.a"
 ar rcs "$out/obj/libcore.a" "$out"/obj/core/*.o
 ar rcs "$out/obj/libmikey.a" "$out"/obj/mikey/*.o
 
-targets="fuzz_history_info fuzz_identity fuzz_conf fuzz_inquiry fuzz_mikey fuzz_ledger_wire"
+targets="fuzz_history_info fuzz_diversion fuzz_identity fuzz_conf fuzz_inquiry fuzz_mikey fuzz_ledger_wire"
 for t in $targets; do
   # shellcheck disable=SC2086
   "$cc" $base -Werror -fsanitize=fuzzer $inc $pkg_cflags "$fuzzdir/$t.c" \

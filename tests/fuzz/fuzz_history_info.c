@@ -14,7 +14,10 @@
  *  - formatting the whole chain (received entries verbatim + ours) and
  *    re-parsing it succeeds with the same number of entries, and
  *    formatting that re-parsed chain gives the same string again;
- *  - the copy formats exactly like the original.
+ *  - the copy formats exactly like the original;
+ *  - cd_hi_parse never fails for an index's sake: whatever the received
+ *    numbering, the entries cdivas adds re-parse each with its index, and
+ *    none of those indices is one another entry of the chain has.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -57,6 +60,31 @@ static size_t reparse(const char *text, const char *what)
   size_t n = again.count;
   cd_hi_free(&again);
   return n;
+}
+
+/* Our entries [from, count) have indices no other entry has, and keep
+ * them when re-parsed on their own. */
+static void check_our_indices(const cd_hi_chain *chain, size_t from)
+{
+  for (size_t i = from; i < chain->count; i++) {
+    const char *index = chain->entries[i].index;
+    if (!index[0])
+      die("an entry of ours has no index", index);
+    for (size_t j = 0; j < chain->count; j++)
+      if (j != i && strcmp(chain->entries[j].index, index) == 0)
+        die("an index of ours is used twice in the chain", index);
+  }
+  char *text = cd_hi_format(chain, from, -1);
+  if (!text || strlen(text) > 65536) {
+    free(text);
+    return;
+  }
+  cd_hi_chain again;
+  cd_hi_init(&again);
+  if (cd_hi_parse(&again, text, NULL) != 0 || cd_hi_unindexed(&again) != 0)
+    die("our entries lose their indices when re-parsed", text);
+  cd_hi_free(&again);
+  free(text);
 }
 
 /* Formats [from, count) and checks it re-parses into count - from entries,
@@ -141,6 +169,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Invariant from the brief: our own entries format into a value that
      * parses again. */
     check_round_trip(&chain, received, "our entries do not re-parse");
+    check_our_indices(&chain, received);
     /* The whole chain (received verbatim + ours) too. */
     check_round_trip(&chain, 0, "diverted chain does not round-trip");
     char *p181 = cd_hi_format(&chain, 0, (long)received);

@@ -271,6 +271,7 @@ START_TEST(good_server)
   ck_assert_str_eq(c->limit_exempt[1], key("tel:+15551009999"));
   ck_assert_int_eq(c->shutdown_grace, 10);
   ck_assert_int_eq(c->not_reachable_timer, 8);
+  ck_assert(c->diversion_header);
   ck_assert_uint_eq(c->n_subscribers, 3);
   cd_conf_unref(c);
 }
@@ -291,6 +292,15 @@ START_TEST(good_subscribers_and_rules)
   ck_assert_str_eq(bob->alias_keys[1], key("sip:robert@ims.example.net"));
   ck_assert_int_eq(bob->no_reply_timer, 30);
   ck_assert_int_eq(bob->max_calls, 2);
+  /* diversion_header: bob's own false over the server's true; the tel
+   * user's true; frank has none and takes the server's. */
+  ck_assert_int_eq(bob->diversion_header, 0);
+  ck_assert(!cd_conf_diversion_header(c, bob));
+  ck_assert_int_eq(c->subscribers[1].diversion_header, 1);
+  ck_assert(cd_conf_diversion_header(c, &c->subscribers[1]));
+  ck_assert_int_eq(c->subscribers[2].diversion_header, -1);
+  ck_assert(cd_conf_diversion_header(c, &c->subscribers[2]));
+  ck_assert(cd_conf_diversion_header(c, NULL));
   ck_assert_str_eq(bob->file, path);
   ck_assert_int_eq(bob->line, 22);
   ck_assert_uint_eq(bob->n_rules, 6);
@@ -451,6 +461,8 @@ START_TEST(minimal_defaults)
   ck_assert_uint_eq(c->n_limit_exempt, 0);
   ck_assert_int_eq(c->shutdown_grace, 32);
   ck_assert_int_eq(c->not_reachable_timer, 0);
+  ck_assert(!c->diversion_header);
+  ck_assert(!cd_conf_diversion_header(c, NULL));
   /* No store group: the memory back end, and Redis defaults ready. */
   ck_assert_int_eq(c->store.backend, CD_STORE_MEMORY);
   ck_assert_str_eq(c->store.host, "127.0.0.1");
@@ -727,6 +739,15 @@ START_TEST(wrong_types)
 }
 END_TEST
 
+START_TEST(diversion_header_types)
+{
+  CHECK_ERRORS("diversion_header.conf",
+               { NULL, 5, "diversion_header must be a boolean (true or false), not a string" },
+               { NULL, 9, "diversion_header must be a boolean (true or false), not an integer" },
+               { NULL, 12, "unknown setting 'diversion_header' in rule" });
+}
+END_TEST
+
 START_TEST(unknown_service)
 {
   CHECK_ERRORS("service.conf",
@@ -964,6 +985,7 @@ int main(void)
   tc = tcase_create("semantic errors");
   tcase_add_test(tc, unknown_settings);
   tcase_add_test(tc, wrong_types);
+  tcase_add_test(tc, diversion_header_types);
   tcase_add_test(tc, unknown_service);
   tcase_add_test(tc, malformed_uris);
   tcase_add_test(tc, no_reply_timers);

@@ -364,31 +364,22 @@ START_TEST(test_parse_multiple_values) {
             "<sip:a@x>;index=1, <sip:b@x;cause=302>;index=1.1;mp=1, <sip:c@x>;index=1.1.1, "
             "<sip:d@x>;index=1.1.2");
   /* A bad value later in the call leaves what was parsed before. */
-  ck_assert_int_eq(cd_hi_parse(&chain, "<sip:e@x>;index=2, <sip:f@x>", &why), -1);
-  ck_assert_str_eq(why, "missing index");
+  ck_assert_int_eq(cd_hi_parse(&chain, "<sip:e@x>;index=2, <sip:f@x", &why), -1);
+  ck_assert_str_eq(why, "unterminated <");
   ck_assert_uint_eq(chain.count, 4);
+  /* An index of an earlier header value cannot place a later entry. */
+  ck_assert_int_eq(cd_hi_parse(&chain, "<sip:e@x>;index=1.1.2, <sip:f@x>;index=2", &why), 0);
+  ck_assert_uint_eq(chain.count, 6);
+  ck_assert_str_eq(chain.entries[4].index, "");
+  ck_assert_str_eq(chain.entries[5].index, "2");
+  ck_assert_uint_eq(cd_hi_unindexed(&chain), 1);
   cd_hi_free(&chain);
 }
 END_TEST
 
 START_TEST(test_parse_malformed) {
-  ck_parse_bad("<sip:a@x>", "missing index");
-  ck_parse_bad("<sip:a@x>;mp=1", "missing index");
-  ck_parse_bad("<sip:a@x>;index=0", "bad index");
-  ck_parse_bad("<sip:a@x>;index=01", "bad index");
-  ck_parse_bad("<sip:a@x>;index=1.0", "bad index");
-  ck_parse_bad("<sip:a@x>;index=1..1", "bad index");
-  ck_parse_bad("<sip:a@x>;index=1.", "bad index");
-  ck_parse_bad("<sip:a@x>;index=.1", "bad index");
-  ck_parse_bad("<sip:a@x>;index=a", "bad index");
-  ck_parse_bad("<sip:a@x>;index=\"1\"", "bad index");
-  ck_parse_bad("<sip:a@x>;index", "bad index");
-  ck_parse_bad("<sip:a@x>;index=", "empty parameter value");
-  ck_parse_bad("<sip:a@x>;index=1;index=1", "duplicate index");
-  ck_parse_bad("<sip:a@x>;index=1.1;mp=1;rc=1", "more than one of mp, rc, np");
-  ck_parse_bad("<sip:a@x>;index=1.1;np=1;np=1", "more than one of mp, rc, np");
-  ck_parse_bad("<sip:a@x>;index=1.1;mp=0", "bad mp/rc/np index");
-  ck_parse_bad("<sip:a@x>;index=1.1;rc", "bad mp/rc/np index");
+  ck_parse_bad("<sip:a@x>;index=\"1", "unterminated quoted string");
+  ck_parse_bad("<sip:a@x>;foo=", "empty parameter value");
   ck_parse_bad("<sip:a@x;index=1", "unterminated <");
   ck_parse_bad("\"Bob <sip:a@x>;index=1", "unterminated quoted string");
   ck_parse_bad("<sip:a@x>;index=1;x=\"open", "unterminated quoted string");
@@ -429,9 +420,17 @@ START_TEST(test_index_length) {
                    -1);
   ck_assert_uint_eq(chain.count, 1);
   cd_hi_free(&chain);
+  /* One more is kept without an index: ours then go under a gap. */
   strcat(index, "1");
   snprintf(value, sizeof value, "<sip:a@x>;index=%s", index);
-  ck_parse_bad(value, "bad index");
+  cd_hi_init(&chain);
+  ck_assert_int_eq(cd_hi_parse(&chain, value, &why), 0);
+  ck_assert_str_eq(chain.entries[0].index, "");
+  ck_assert_int_eq(cd_hi_divert(&chain, "sip:a@x", same_uri, "sip:a@x", CAROL, 302, NULL, false),
+                   2);
+  ck_format(&chain, 1, -1,
+            "<sip:a@x>;index=0.1, <sip:carol@ims.example.net;cause=302>;index=0.1.1;mp=0.1");
+  cd_hi_free(&chain);
 }
 END_TEST
 
@@ -590,6 +589,190 @@ START_TEST(test_divert_bad_args) {
 }
 END_TEST
 
+/* Index values that are not RFC 7044 index-vals, or not usable: the entry
+ * is kept verbatim, without an index; never a parse error. */
+START_TEST(test_parse_odd_indices) {
+  static const struct { const char *value; const char *index; char tag; const char *parent; } cases[] = {
+    { "<sip:a@x>", "", 0, "" },
+    { "<sip:a@x>;mp=1", "", 'm', "1" },
+    { "<sip:a@x>;index=01", "", 0, "" },
+    { "<sip:a@x>;index=1.01", "", 0, "" },
+    { "<sip:a@x>;index=00", "", 0, "" },
+    { "<sip:a@x>;index=1..1", "", 0, "" },
+    { "<sip:a@x>;index=1..2;mp=1", "", 'm', "1" },
+    { "<sip:a@x>;index=1.", "", 0, "" },
+    { "<sip:a@x>;index=.1", "", 0, "" },
+    { "<sip:a@x>;index=a", "", 0, "" },
+    { "<sip:a@x>;index=1a", "", 0, "" },
+    { "<sip:a@x>;index=-1", "", 0, "" },
+    { "<sip:a@x>;index=\"1\"", "", 0, "" },
+    { "<sip:a@x>;index", "", 0, "" },
+    { "<sip:a@x>;index=", "", 0, "" },
+    { "<sip:a@x>;index= ;mp=1", "", 'm', "1" },
+    { "<sip:a@x>;index=1;index=1", "", 0, "" },
+    { "<sip:a@x>;index=1;index=2", "", 0, "" },
+    { "<sip:a@x>;index=x;index=2", "", 0, "" },
+    /* mp/rc/np: the first well-formed one counts, the rest is ignored */
+    { "<sip:a@x>;index=1.1;mp=1;rc=1", "1.1", 'm', "1" },
+    { "<sip:a@x>;index=1.1;np=1;np=2", "1.1", 'n', "1" },
+    { "<sip:a@x>;index=1.1;mp=01;rc=1", "1.1", 'r', "1" },
+    { "<sip:a@x>;index=1.1;rc", "1.1", 0, "" },
+    { "<sip:a@x>;index=1.1;mp=", "1.1", 0, "" },
+    /* RFC 7044's index-val has 0 (the gap marker), not leading zeros */
+    { "<sip:a@x>;index=0", "0", 0, "" },
+    { "<sip:a@x>;index=1.0", "1.0", 0, "" },
+    { "<sip:a@x>;index=1.0.1;mp=0", "1.0.1", 'm', "0" },
+    { "<sip:a@x>;index=10.20", "10.20", 0, "" },
+    { "<sip:a@x>;Index=3", "3", 0, "" },
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    cd_hi_chain chain;
+    const char *why = NULL;
+    cd_hi_init(&chain);
+    ck_assert_msg(cd_hi_parse(&chain, cases[i].value, &why) == 0, "%s: %s", cases[i].value,
+                  why ? why : "?");
+    ck_assert_uint_eq(chain.count, 1);
+    ck_assert_msg(strcmp(chain.entries[0].index, cases[i].index) == 0, "%s: index \"%s\"",
+                  cases[i].value, chain.entries[0].index);
+    ck_assert_msg(chain.entries[0].tag == cases[i].tag, "%s: tag %d", cases[i].value,
+                  chain.entries[0].tag);
+    ck_assert_str_eq(chain.entries[0].parent, cases[i].parent);
+    /* Kept exactly as received. */
+    char *text = cd_hi_format(&chain, 0, -1);
+    ck_assert_str_eq(text, cases[i].value);
+    free(text);
+    ck_assert_uint_eq(cd_hi_unindexed(&chain), cases[i].index[0] ? 0 : 1);
+    cd_hi_free(&chain);
+  }
+}
+END_TEST
+
+/* Duplicate indices: the first entry keeps it, the later ones go without. */
+START_TEST(test_parse_duplicate_indices) {
+  cd_hi_chain chain;
+  const char *why = NULL;
+  cd_hi_init(&chain);
+  ck_assert_int_eq(cd_hi_parse(&chain,
+                               "<sip:a@x>;index=1, <sip:b@x;cause=302>;index=1.1;mp=1, "
+                               "<sip:c@x;cause=486>;index=1.1;mp=1, <sip:d@x>;index=1",
+                               &why), 0);
+  ck_assert_uint_eq(chain.count, 4);
+  ck_assert_str_eq(chain.entries[0].index, "1");
+  ck_assert_str_eq(chain.entries[1].index, "1.1");
+  ck_assert_str_eq(chain.entries[2].index, "");
+  ck_assert_str_eq(chain.entries[3].index, "");
+  ck_assert_int_eq(chain.entries[2].cause, 486);
+  ck_assert_uint_eq(cd_hi_unindexed(&chain), 2);
+  ck_assert_uint_eq(cd_hi_diversions(&chain), 2);
+  cd_hi_free(&chain);
+}
+END_TEST
+
+/* The INVITE of the issue: odd indices everywhere, bob (served, CFU) last.
+ * The received entries stay as they came, ours continue under the last
+ * index there is (1.1) with the gap marker, and every diversion counts. */
+START_TEST(test_divert_after_odd_indices) {
+  static const char *in =
+      "<sip:alice-old@ims.example.net>;index=1, "
+      "<sip:ann@ims.example.net;cause=302>;index=1.1;mp=1, "
+      "<sip:amy@ims.example.net;cause=486>;index=1.1;mp=1, "
+      "<sip:abe@ims.example.net;cause=408>;index=01, "
+      "<sip:bob@ims.example.net;cause=480>;index=1..2;mp=x";
+  cd_hi_chain chain;
+  const char *why = NULL;
+  cd_hi_init(&chain);
+  ck_assert_int_eq(cd_hi_parse(&chain, in, &why), 0);
+  ck_assert_uint_eq(chain.count, 5);
+  ck_assert_uint_eq(cd_hi_diversions(&chain), 4);
+  ck_assert_uint_eq(cd_hi_unindexed(&chain), 3);
+  /* bob is the last entry, but has no index to hang carol's under. */
+  long pos = cd_hi_divert(&chain, BOB, same_uri, BOB, CAROL, 302, NULL, false);
+  ck_assert_int_eq(pos, 6);
+  ck_format(&chain, 0, -1,
+            "<sip:alice-old@ims.example.net>;index=1, "
+            "<sip:ann@ims.example.net;cause=302>;index=1.1;mp=1, "
+            "<sip:amy@ims.example.net;cause=486>;index=1.1;mp=1, "
+            "<sip:abe@ims.example.net;cause=408>;index=01, "
+            "<sip:bob@ims.example.net;cause=480>;index=1..2;mp=x, "
+            "<sip:bob@ims.example.net>;index=1.1.0.1, "
+            "<sip:carol@ims.example.net;cause=302>;index=1.1.0.1.1;mp=1.1.0.1");
+  ck_assert_uint_eq(cd_hi_diversions(&chain), 5);
+  /* A second hop continues normally from our entries. */
+  ck_assert_int_eq(cd_hi_divert(&chain, CAROL, same_uri, CAROL, DAVE, 486, BUSY_REASON, false),
+                   7);
+  ck_assert_str_eq(chain.entries[7].index, "1.1.0.1.1.1");
+  ck_assert_str_eq(chain.entries[7].parent, "1.1.0.1.1");
+  /* Our entries re-parse with every index in place. */
+  char *ours = cd_hi_format(&chain, cd_hi_received(&chain), -1);
+  cd_hi_chain again;
+  cd_hi_init(&again);
+  ck_assert_int_eq(cd_hi_parse(&again, ours, &why), 0);
+  ck_assert_uint_eq(again.count, 3);
+  ck_assert_uint_eq(cd_hi_unindexed(&again), 0);
+  cd_hi_free(&again);
+  free(ours);
+  cd_hi_free(&chain);
+}
+END_TEST
+
+START_TEST(test_divert_gap_cases) {
+  const char *why = NULL;
+  cd_hi_chain chain;
+  /* No entry has an index: ours start at 0.1. */
+  cd_hi_init(&chain);
+  ck_assert_int_eq(cd_hi_parse(&chain, "<sip:a@x;cause=302>, <sip:b@x>;index=a.b", &why), 0);
+  ck_assert_int_eq(cd_hi_divert(&chain, BOB, same_uri, BOB, CAROL, 486, NULL, false), 3);
+  ck_format(&chain, 2, -1,
+            "<sip:bob@ims.example.net>;index=0.1, "
+            "<sip:carol@ims.example.net;cause=486>;index=0.1.1;mp=0.1");
+  ck_assert_uint_eq(cd_hi_diversions(&chain), 2);
+  cd_hi_free(&chain);
+
+  /* Entries without index in the middle, a usable last one: as usual. */
+  cd_hi_init(&chain);
+  ck_assert_int_eq(cd_hi_parse(&chain, "<sip:a@x>;index=1, <sip:m@x;cause=302>, "
+                                       "<sip:bob@ims.example.net;cause=302>;index=1.1;mp=1", &why), 0);
+  ck_assert_int_eq(cd_hi_divert(&chain, BOB, same_uri, BOB, CAROL, 302, NULL, false), 3);
+  ck_format(&chain, 3, -1, "<sip:carol@ims.example.net;cause=302>;index=1.1.1;mp=1.1");
+  cd_hi_free(&chain);
+
+  /* The index ours would get is taken: the next free sibling. */
+  cd_hi_init(&chain);
+  ck_assert_int_eq(cd_hi_parse(&chain, "<sip:x@x>;index=1.1, <sip:y@x>;index=1.2, <sip:a@x>;index=1",
+                               &why), 0);
+  ck_assert_int_eq(cd_hi_divert(&chain, BOB, same_uri, BOB, CAROL, 302, NULL, false), 4);
+  ck_format(&chain, 3, -1,
+            "<sip:bob@ims.example.net>;index=1.3, "
+            "<sip:carol@ims.example.net;cause=302>;index=1.3.1;mp=1.3");
+  cd_hi_free(&chain);
+  cd_hi_init(&chain);
+  ck_assert_int_eq(cd_hi_parse(&chain, "<sip:c@x>;index=1.1, <sip:bob@ims.example.net>;index=1",
+                               &why), 0);
+  ck_assert_int_eq(cd_hi_divert(&chain, BOB, same_uri, BOB, CAROL, 302, NULL, false), 2);
+  ck_format(&chain, 2, -1, "<sip:carol@ims.example.net;cause=302>;index=1.2;mp=1");
+  cd_hi_free(&chain);
+
+  /* A gap marker of the index ours would get, taken already. */
+  cd_hi_init(&chain);
+  ck_assert_int_eq(cd_hi_parse(&chain, "<sip:p@x>;index=1.0.1, <sip:a@x>;index=1, <sip:z@x>",
+                               &why), 0);
+  ck_assert_int_eq(cd_hi_divert(&chain, BOB, same_uri, BOB, CAROL, 302, NULL, false), 4);
+  ck_assert_str_eq(chain.entries[3].index, "1.0.2");
+  ck_assert_str_eq(chain.entries[4].index, "1.0.2.1");
+  /* The retry of a deflection skips a taken sibling too. */
+  cd_hi_free(&chain);
+  cd_hi_init(&chain);
+  ck_assert_int_eq(cd_hi_parse(&chain, "<sip:q@x>;index=1.2, <sip:bob@ims.example.net>;index=1",
+                               &why), 0);
+  ck_assert_int_eq(cd_hi_divert(&chain, BOB, same_uri, BOB, CAROL, 480, NULL, false), 2);
+  ck_assert_str_eq(chain.entries[2].index, "1.1");
+  ck_assert_int_eq(cd_hi_retry(&chain, DAVE, 480, NULL), 3);
+  ck_assert_str_eq(chain.entries[3].index, "1.3");
+  ck_assert_str_eq(chain.entries[3].parent, "1");
+  cd_hi_free(&chain);
+}
+END_TEST
+
 static Suite *history_info_suite(void) {
   Suite *s = suite_create("history_info");
   TCase *wire = tcase_create("wire");
@@ -610,6 +793,8 @@ static Suite *history_info_suite(void) {
   tcase_add_test(parse, test_parse_fields);
   tcase_add_test(parse, test_parse_multiple_values);
   tcase_add_test(parse, test_parse_malformed);
+  tcase_add_test(parse, test_parse_odd_indices);
+  tcase_add_test(parse, test_parse_duplicate_indices);
   tcase_add_test(parse, test_index_length);
   tcase_add_test(parse, test_too_many);
   tcase_add_test(parse, test_huge_value);
@@ -619,6 +804,8 @@ static Suite *history_info_suite(void) {
   tcase_add_test(chain, test_contains);
   tcase_add_test(chain, test_copy_independent);
   tcase_add_test(chain, test_divert_bad_args);
+  tcase_add_test(chain, test_divert_after_odd_indices);
+  tcase_add_test(chain, test_divert_gap_cases);
   suite_add_tcase(s, chain);
   return s;
 }
