@@ -181,28 +181,34 @@ static void parse_entry(const char *s, size_t start, size_t end, struct cd_diver
   }
 }
 
-size_t cd_diversion_parse(const char *value, struct cd_diversion_entry *out, size_t max)
+/* The next non-empty comma-separated entry of value[*i .. n), parsed into
+ * *e; false when none is left. */
+static bool next_entry(const char *value, size_t n, size_t *i, struct cd_diversion_entry *e)
 {
-  size_t count = 0;
-  if (value == NULL)
-    return 0;
-  size_t n = strlen(value);
-  size_t i = 0;
-  while (i < n) {
-    size_t end = entry_end(value, n, i);
-    size_t a = i, b = end;
+  while (*i < n) {
+    size_t end = entry_end(value, n, *i);
+    size_t a = *i, b = end;
+    *i = end + 1;
     while (a < b && is_ws(value[a]))
       a++;
     while (b > a && is_ws(value[b - 1]))
       b--;
     if (a < b) {
-      struct cd_diversion_entry e;
-      parse_entry(value, a, b, &e);
-      if (count < max && out != NULL)
-        out[count] = e;
-      count++;
+      parse_entry(value, a, b, e);
+      return true;
     }
-    i = end + 1;
+  }
+  return false;
+}
+
+size_t cd_diversion_parse(const char *value, struct cd_diversion_entry *out, size_t max)
+{
+  size_t count = 0, i = 0, n = value ? strlen(value) : 0;
+  struct cd_diversion_entry e;
+  while (next_entry(value, n, &i, &e)) {
+    if (count < max && out != NULL)
+      out[count] = e;
+    count++;
   }
   return count;
 }
@@ -210,23 +216,9 @@ size_t cd_diversion_parse(const char *value, struct cd_diversion_entry *out, siz
 unsigned cd_diversion_count(const char *value)
 {
   unsigned total = 0;
-  if (value == NULL)
-    return 0;
-  size_t n = strlen(value);
-  size_t i = 0;
-  while (i < n && total < 1000) {
-    size_t end = entry_end(value, n, i);
-    size_t a = i, b = end;
-    while (a < b && is_ws(value[a]))
-      a++;
-    while (b > a && is_ws(value[b - 1]))
-      b--;
-    if (a < b) {
-      struct cd_diversion_entry e;
-      parse_entry(value, a, b, &e);
-      total += e.counter;
-    }
-    i = end + 1;
-  }
+  size_t i = 0, n = value ? strlen(value) : 0;
+  struct cd_diversion_entry e;
+  while (total < 1000 && next_entry(value, n, &i, &e))
+    total += e.counter;
   return total > 1000 ? 1000 : total;
 }

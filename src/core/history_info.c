@@ -69,31 +69,6 @@ static char *dup_or_null(const char *s, bool *failed) {
   return copy;
 }
 
-/* Display names may carry UTF-8 (RFC 3261 UTF8-NONASCII); other bytes
- * above 0x7f are garbage we refuse rather than relay. */
-static bool utf8_valid(const unsigned char *p, size_t n) {
-  size_t i = 0;
-  while (i < n) {
-    unsigned char c = p[i];
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80) { i++; continue; }
-    if (c >= 0xc2 && c <= 0xdf) { len = 2; cp = c & 0x1fu; }
-    else if (c >= 0xe0 && c <= 0xef) { len = 3; cp = c & 0x0fu; }
-    else if (c >= 0xf0 && c <= 0xf4) { len = 4; cp = c & 0x07u; }
-    else return false;
-    if (n - i < len) return false;
-    for (size_t k = 1; k < len; k++) {
-      if ((p[i + k] & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (p[i + k] & 0x3fu);
-    }
-    if (len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) return false;
-    if (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) return false;
-    i += len;
-  }
-  return true;
-}
-
 /* ---- growable string ---- */
 
 struct sbuf {
@@ -488,7 +463,7 @@ static int check_value(const char *value, size_t n, const char **why) {
   for (size_t i = 0; i < n; i++) {
     if (is_control((unsigned char)value[i])) { *why = "control character"; return -1; }
   }
-  if (!utf8_valid((const unsigned char *)value, n)) { *why = "invalid UTF-8"; return -1; }
+  if (!cd_utf8_valid(value, n)) { *why = "invalid UTF-8"; return -1; }
   return 0;
 }
 

@@ -92,12 +92,10 @@ static bool span_equals_nocase(struct span s, const char *word) {
   return true;
 }
 
-/* Display names may carry UTF-8 (RFC 3261 UTF8-NONASCII); anything else
- * above 0x7f is garbage we refuse rather than pass on to logs. */
-static bool utf8_valid(struct span s) {
-  const unsigned char *p = (const unsigned char *)s.p;
+bool cd_utf8_valid(const char *text, size_t n) {
+  const unsigned char *p = (const unsigned char *)text;
   size_t i = 0;
-  while (i < s.n) {
+  while (i < n) {
     unsigned char c = p[i];
     size_t len;
     uint32_t cp;
@@ -106,7 +104,7 @@ static bool utf8_valid(struct span s) {
     else if (c >= 0xe0 && c <= 0xef) { len = 3; cp = c & 0x0fu; }
     else if (c >= 0xf0 && c <= 0xf4) { len = 4; cp = c & 0x07u; }
     else return false;
-    if (s.n - i < len) return false;
+    if (n - i < len) return false;
     for (size_t k = 1; k < len; k++) {
       if ((p[i + k] & 0xc0) != 0x80) return false;
       cp = (cp << 6) | (p[i + k] & 0x3fu);
@@ -134,7 +132,7 @@ static int check_value_bytes(struct span s, const char **why) {
   for (size_t i = 0; i < s.n; i++) {
     if (is_control((unsigned char)s.p[i])) { *why = "control character"; return -1; }
   }
-  if (!utf8_valid(s)) { *why = "invalid UTF-8"; return -1; }
+  if (!cd_utf8_valid(s.p, s.n)) { *why = "invalid UTF-8"; return -1; }
   return 0;
 }
 

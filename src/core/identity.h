@@ -48,6 +48,7 @@
 #ifndef CDIVAS_IDENTITY_H
 #define CDIVAS_IDENTITY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Longest key produced; longer identities are rejected as malformed. */
@@ -60,6 +61,12 @@
  * *why (if why is not NULL) points to a static explanation. */
 int cd_identity_key(const char *uri, char key[CD_IDENTITY_KEY_MAX],
                     const char **why);
+
+/* Whether text[0..n) is well-formed UTF-8 (no overlong forms, no
+ * surrogates, nothing above U+10FFFF). Display names and header values may
+ * carry UTF-8 (RFC 3261 UTF8-NONASCII); other bytes above 0x7f are garbage
+ * cdivas refuses rather than relays or logs. */
+bool cd_utf8_valid(const char *text, size_t n);
 
 /* Like cd_identity_key() on the first `len` bytes of `uri`. */
 int cd_identity_key_n(const char *uri, size_t len,
