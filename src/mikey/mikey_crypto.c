@@ -21,6 +21,8 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include "mikey/bytes.h"
+
 #define CHUNK_LEN 32          /* RFC 3830 §4.1.2: inkey is split into 256-bit chunks */
 #define LABEL_MAX 600         /* the longest label, forking: 4+1+4+1+2+255+1+255 = 523
                                  (identities are capped at 255 bytes, RANDs are) */
@@ -129,53 +131,32 @@ int mk_prf(int prf, const unsigned char *inkey, size_t inkey_len,
 
 /* ---------------------------------------------------------------- labels */
 
+/* A label under construction: bytes.h's writer over a stack array. */
 struct label {
   unsigned char b[LABEL_MAX];
-  size_t len;
-  bool overflow;
+  struct mk_writer w;
 };
 
-static void put(struct label *l, const void *p, size_t n)
+static void label_init(struct label *l)
 {
-  if (l->overflow || n > sizeof l->b - l->len) {
-    l->overflow = true;
-    return;
-  }
-  if (n)
-    memcpy(l->b + l->len, p, n);
-  l->len += n;
-}
-
-static void put_u8(struct label *l, uint8_t v) { put(l, &v, 1); }
-
-static void put_u16(struct label *l, uint16_t v)
-{
-  unsigned char b[2] = { (unsigned char)(v >> 8), (unsigned char)v };
-  put(l, b, 2);
-}
-
-static void put_u32(struct label *l, uint32_t v)
-{
-  unsigned char b[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16),
-                         (unsigned char)(v >> 8), (unsigned char)v };
-  put(l, b, 4);
+  mk_writer_fixed(&l->w, l->b, sizeof l->b);
 }
 
 /* length RAND (8 bits) || RAND, as RFC 6043 §5.1 writes it; absent = 0. */
 static void put_rand8(struct label *l, const unsigned char *r, size_t len)
 {
   if (len > 255) {
-    l->overflow = true;
+    mk_writer_fail(&l->w);
     return;
   }
-  put_u8(l, (uint8_t)len);
-  put(l, r, len);
+  mk_put_u8(&l->w, (uint8_t)len);
+  mk_put(&l->w, r, len);
 }
 
 static int run(int prf, const unsigned char *key, size_t key_len, struct label *l,
                unsigned char *out, size_t out_len)
 {
-  int rc = l->overflow ? -1 : mk_prf(prf, key, key_len, l->b, l->len, out, out_len);
+  int rc = l->w.failed ? -1 : mk_prf(prf, key, key_len, l->b, l->w.len, out, out_len);
   mk_wipe(l, sizeof *l);
   return rc;
 }
@@ -184,11 +165,12 @@ int mk_kdf_3830_tgk(int prf, const unsigned char *tgk, size_t tgk_len, uint32_t 
                     uint8_t cs_id, uint32_t csb_id, const unsigned char *rand, size_t rand_len,
                     unsigned char *out, size_t out_len)
 {
-  struct label l = { .len = 0 };
-  put_u32(&l, constant);
-  put_u8(&l, cs_id);
-  put_u32(&l, csb_id);
-  put(&l, rand, rand_len);
+  struct label l;
+  label_init(&l);
+  mk_put_u32(&l.w, constant);
+  mk_put_u8(&l.w, cs_id);
+  mk_put_u32(&l.w, csb_id);
+  mk_put(&l.w, rand, rand_len);
   return run(prf, tgk, tgk_len, &l, out, out_len);
 }
 
@@ -196,11 +178,12 @@ int mk_kdf_3830_psk(int prf, const unsigned char *key, size_t key_len, uint32_t 
                     uint32_t csb_id, const unsigned char *rand, size_t rand_len,
                     unsigned char *out, size_t out_len)
 {
-  struct label l = { .len = 0 };
-  put_u32(&l, constant);
-  put_u8(&l, 0xFF);
-  put_u32(&l, csb_id);
-  put(&l, rand, rand_len);
+  struct label l;
+  label_init(&l);
+  mk_put_u32(&l.w, constant);
+  mk_put_u8(&l.w, 0xFF);
+  mk_put_u32(&l.w, csb_id);
+  mk_put(&l.w, rand, rand_len);
   return run(prf, key, key_len, &l, out, out_len);
 }
 
@@ -210,11 +193,12 @@ int mk_kdf_6043_msg(int prf, const unsigned char *key, size_t key_len, uint32_t 
                     const unsigned char *randrr, size_t randrr_len,
                     unsigned char *out, size_t out_len)
 {
-  struct label l = { .len = 0 };
-  put_u32(&l, constant);
-  put_u8(&l, 0xFF);
-  put_u32(&l, csb_id);
-  put_u8(&l, response ? 0x02 : 0x01);
+  struct label l;
+  label_init(&l);
+  mk_put_u32(&l.w, constant);
+  mk_put_u8(&l.w, 0xFF);
+  mk_put_u32(&l.w, csb_id);
+  mk_put_u8(&l.w, response ? 0x02 : 0x01);
   put_rand8(&l, randri, randri_len);
   put_rand8(&l, randrr, randrr_len);
   return run(prf, key, key_len, &l, out, out_len);
@@ -226,11 +210,12 @@ int mk_kdf_6043_tgk(int prf, const unsigned char *tgk, size_t tgk_len, uint32_t 
                     const unsigned char *randrr, size_t randrr_len,
                     unsigned char *out, size_t out_len)
 {
-  struct label l = { .len = 0 };
-  put_u32(&l, constant);
-  put_u8(&l, cs_id);
-  put_u32(&l, 0xFFFFFFFFu);
-  put_u8(&l, 0x03);
+  struct label l;
+  label_init(&l);
+  mk_put_u32(&l.w, constant);
+  mk_put_u8(&l.w, cs_id);
+  mk_put_u32(&l.w, 0xFFFFFFFFu);
+  mk_put_u8(&l.w, 0x03);
   put_rand8(&l, randri, randri_len);
   put_rand8(&l, randrr, randrr_len);
   return run(prf, tgk, tgk_len, &l, out, out_len);
@@ -240,15 +225,16 @@ int mk_kdf_6043_fork(int prf, const unsigned char *key, size_t key_len, uint32_t
                      const unsigned char *id, size_t id_len,
                      const unsigned char *randkms, size_t randkms_len, unsigned char *out)
 {
-  struct label l = { .len = 0 };
+  struct label l;
+  label_init(&l);
   if (id_len > 0xFFFF)
     return -1;
-  put_u32(&l, constant);
-  put_u8(&l, 0xFF);
-  put_u32(&l, 0xFFFFFFFFu);
-  put_u8(&l, 0x00);
-  put_u16(&l, (uint16_t)id_len);   /* length ID Data is 16 bits */
-  put(&l, id, id_len);
+  mk_put_u32(&l.w, constant);
+  mk_put_u8(&l.w, 0xFF);
+  mk_put_u32(&l.w, 0xFFFFFFFFu);
+  mk_put_u8(&l.w, 0x00);
+  mk_put_u16(&l.w, (uint16_t)id_len);   /* length ID Data is 16 bits */
+  mk_put(&l.w, id, id_len);
   put_rand8(&l, randkms, randkms_len);
   return run(prf, key, key_len, &l, out, key_len);   /* outkey_len == inkey_len */
 }
@@ -257,11 +243,12 @@ int mk_kdf_6043_ticket(int prf, const unsigned char *key, size_t key_len, uint32
                        uint8_t tag, const unsigned char *rand, size_t rand_len,
                        unsigned char *out, size_t out_len)
 {
-  struct label l = { .len = 0 };
-  put_u32(&l, constant);
-  put_u8(&l, 0xFF);
-  put_u32(&l, 0xFFFFFFFFu);
-  put_u8(&l, tag);
+  struct label l;
+  label_init(&l);
+  mk_put_u32(&l.w, constant);
+  mk_put_u8(&l.w, 0xFF);
+  mk_put_u32(&l.w, 0xFFFFFFFFu);
+  mk_put_u8(&l.w, tag);
   put_rand8(&l, rand, rand_len);
   return run(prf, key, key_len, &l, out, out_len);
 }
@@ -269,11 +256,12 @@ int mk_kdf_6043_ticket(int prf, const unsigned char *key, size_t key_len, uint32
 int mk_kdf_6043_initiator_data(int prf, const unsigned char *mpkr, size_t mpkr_len,
                                uint32_t constant, unsigned char *out, size_t out_len)
 {
-  struct label l = { .len = 0 };
-  put_u32(&l, constant);
-  put_u8(&l, 0xFF);
-  put_u32(&l, 0xFFFFFFFFu);
-  put_u8(&l, 0x04);
+  struct label l;
+  label_init(&l);
+  mk_put_u32(&l.w, constant);
+  mk_put_u8(&l.w, 0xFF);
+  mk_put_u32(&l.w, 0xFFFFFFFFu);
+  mk_put_u8(&l.w, 0x04);
   return run(prf, mpkr, mpkr_len, &l, out, out_len);
 }
 

@@ -276,7 +276,7 @@ static void enc_kemac(struct mk_enc *e, const struct prot_keys *k, uint32_t csb,
   mk_aes_cm_iv(k->salt, csb, t, iv);
   if (mk_enc_finish(&plain, &p, &len) != 0 || len > sizeof cipher
       || mk_aes_cm(k->encr, KEY_LEN, iv, p, len, cipher) != 0) {
-    e->failed = true;
+    mk_enc_fail(e);
   } else {
     mk_enc_kemac(e, MK_ENCR_AES_CM_256, cipher, (uint16_t)len, MK_MAC_NULL, NULL, 0);
   }
