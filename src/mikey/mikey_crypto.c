@@ -9,8 +9,10 @@
  * increments the low 16 bits of the counter block, EVP-CTR increments all
  * 128, and the two agree as long as fewer than 2^16 blocks are produced,
  * which mk_aes_cm enforces (RFC 3830 §4.2.3 notes the same 2^23-bit
- * limit). Labels are assembled into fixed stack buffers sized for the
- * largest label (the forking label with a 255-byte identity).
+ * limit). Labels are written with bytes.h's writer into fixed stack
+ * buffers sized for the largest label (the forking label with a 255-byte
+ * identity); all of them start with the same head (label_head), RFC 6043's
+ * with a usage byte after it (label_6043).
  */
 #include "mikey/mikey_crypto.h"
 
@@ -137,9 +139,28 @@ struct label {
   struct mk_writer w;
 };
 
-static void label_init(struct label *l)
+#define NO_CS 0xFF            /* "no crypto session": keys for a whole message */
+#define NO_CSB 0xFFFFFFFFu    /* RFC 6043's CSB ID where none applies */
+
+/* Starts a label with the head all of them share: constant || one byte
+ * (a CS ID, or NO_CS) || a CSB ID (or NO_CSB), the layout of RFC 3830
+ * §4.1.3 and §4.1.4 that RFC 6043 §5.1 and Appendix A.2 extend. */
+static void label_head(struct label *l, uint32_t constant, uint8_t cs, uint32_t csb)
 {
   mk_writer_fixed(&l->w, l->b, sizeof l->b);
+  mk_put_u32(&l->w, constant);
+  mk_put_u8(&l->w, cs);
+  mk_put_u32(&l->w, csb);
+}
+
+/* RFC 6043 §5.1 and Appendix A.2 add a byte saying what the key is for
+ * (0x00 forking, 0x01/0x02 message keys, 0x03 TGK keys, 0x04 initiator
+ * data, 0x05/0x06 ticket keys) after the head. */
+static void label_6043(struct label *l, uint32_t constant, uint8_t cs, uint32_t csb,
+                       uint8_t usage)
+{
+  label_head(l, constant, cs, csb);
+  mk_put_u8(&l->w, usage);
 }
 
 /* length RAND (8 bits) || RAND, as RFC 6043 §5.1 writes it; absent = 0. */
@@ -161,30 +182,30 @@ static int run(int prf, const unsigned char *key, size_t key_len, struct label *
   return rc;
 }
 
+/* RFC 3830 §4.1.3 (cs = the CS ID) and §4.1.4 (cs = 0xFF):
+ * constant || cs || CSB ID || RAND. */
+static int kdf_3830(int prf, const unsigned char *key, size_t key_len, uint32_t constant,
+                    uint8_t cs, uint32_t csb_id, const unsigned char *rand, size_t rand_len,
+                    unsigned char *out, size_t out_len)
+{
+  struct label l;
+  label_head(&l, constant, cs, csb_id);
+  mk_put(&l.w, rand, rand_len);
+  return run(prf, key, key_len, &l, out, out_len);
+}
+
 int mk_kdf_3830_tgk(int prf, const unsigned char *tgk, size_t tgk_len, uint32_t constant,
                     uint8_t cs_id, uint32_t csb_id, const unsigned char *rand, size_t rand_len,
                     unsigned char *out, size_t out_len)
 {
-  struct label l;
-  label_init(&l);
-  mk_put_u32(&l.w, constant);
-  mk_put_u8(&l.w, cs_id);
-  mk_put_u32(&l.w, csb_id);
-  mk_put(&l.w, rand, rand_len);
-  return run(prf, tgk, tgk_len, &l, out, out_len);
+  return kdf_3830(prf, tgk, tgk_len, constant, cs_id, csb_id, rand, rand_len, out, out_len);
 }
 
 int mk_kdf_3830_psk(int prf, const unsigned char *key, size_t key_len, uint32_t constant,
                     uint32_t csb_id, const unsigned char *rand, size_t rand_len,
                     unsigned char *out, size_t out_len)
 {
-  struct label l;
-  label_init(&l);
-  mk_put_u32(&l.w, constant);
-  mk_put_u8(&l.w, 0xFF);
-  mk_put_u32(&l.w, csb_id);
-  mk_put(&l.w, rand, rand_len);
-  return run(prf, key, key_len, &l, out, out_len);
+  return kdf_3830(prf, key, key_len, constant, NO_CS, csb_id, rand, rand_len, out, out_len);
 }
 
 int mk_kdf_6043_msg(int prf, const unsigned char *key, size_t key_len, uint32_t constant,
@@ -194,11 +215,7 @@ int mk_kdf_6043_msg(int prf, const unsigned char *key, size_t key_len, uint32_t 
                     unsigned char *out, size_t out_len)
 {
   struct label l;
-  label_init(&l);
-  mk_put_u32(&l.w, constant);
-  mk_put_u8(&l.w, 0xFF);
-  mk_put_u32(&l.w, csb_id);
-  mk_put_u8(&l.w, response ? 0x02 : 0x01);
+  label_6043(&l, constant, NO_CS, csb_id, response ? 0x02 : 0x01);
   put_rand8(&l, randri, randri_len);
   put_rand8(&l, randrr, randrr_len);
   return run(prf, key, key_len, &l, out, out_len);
@@ -211,11 +228,7 @@ int mk_kdf_6043_tgk(int prf, const unsigned char *tgk, size_t tgk_len, uint32_t 
                     unsigned char *out, size_t out_len)
 {
   struct label l;
-  label_init(&l);
-  mk_put_u32(&l.w, constant);
-  mk_put_u8(&l.w, cs_id);
-  mk_put_u32(&l.w, 0xFFFFFFFFu);
-  mk_put_u8(&l.w, 0x03);
+  label_6043(&l, constant, cs_id, NO_CSB, 0x03);
   put_rand8(&l, randri, randri_len);
   put_rand8(&l, randrr, randrr_len);
   return run(prf, tgk, tgk_len, &l, out, out_len);
@@ -226,13 +239,9 @@ int mk_kdf_6043_fork(int prf, const unsigned char *key, size_t key_len, uint32_t
                      const unsigned char *randkms, size_t randkms_len, unsigned char *out)
 {
   struct label l;
-  label_init(&l);
   if (id_len > 0xFFFF)
     return -1;
-  mk_put_u32(&l.w, constant);
-  mk_put_u8(&l.w, 0xFF);
-  mk_put_u32(&l.w, 0xFFFFFFFFu);
-  mk_put_u8(&l.w, 0x00);
+  label_6043(&l, constant, NO_CS, NO_CSB, 0x00);
   mk_put_u16(&l.w, (uint16_t)id_len);   /* length ID Data is 16 bits */
   mk_put(&l.w, id, id_len);
   put_rand8(&l, randkms, randkms_len);
@@ -244,11 +253,7 @@ int mk_kdf_6043_ticket(int prf, const unsigned char *key, size_t key_len, uint32
                        unsigned char *out, size_t out_len)
 {
   struct label l;
-  label_init(&l);
-  mk_put_u32(&l.w, constant);
-  mk_put_u8(&l.w, 0xFF);
-  mk_put_u32(&l.w, 0xFFFFFFFFu);
-  mk_put_u8(&l.w, tag);
+  label_6043(&l, constant, NO_CS, NO_CSB, tag);
   put_rand8(&l, rand, rand_len);
   return run(prf, key, key_len, &l, out, out_len);
 }
@@ -257,11 +262,7 @@ int mk_kdf_6043_initiator_data(int prf, const unsigned char *mpkr, size_t mpkr_l
                                uint32_t constant, unsigned char *out, size_t out_len)
 {
   struct label l;
-  label_init(&l);
-  mk_put_u32(&l.w, constant);
-  mk_put_u8(&l.w, 0xFF);
-  mk_put_u32(&l.w, 0xFFFFFFFFu);
-  mk_put_u8(&l.w, 0x04);
+  label_6043(&l, constant, NO_CS, NO_CSB, 0x04);
   return run(prf, mpkr, mpkr_len, &l, out, out_len);
 }
 
