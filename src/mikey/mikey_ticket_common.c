@@ -1,0 +1,260 @@
+/*
+ * mikey_ticket_common.c - what every MIKEY-TICKET exchange of
+ * mikey_ticket.h needs (mikey_ticket_private.h): NTP time and its
+ * windows, identities, the keys protecting a message (RFC 6043 §5.1.2)
+ * and the session keys (§5.1.3), MACs over a message and what it covers
+ * (§5.5), KEMAC encryption (RFC 3830 §4.2.3, RFC 6043 Table 6.5), the
+ * error message of §5.4 and reading one.
+ *
+ * Design: the exchanges differ in which payloads they carry and which
+ * keys they use, not in how a key is derived, a message MACed or a KEMAC
+ * sealed; those steps are here, once, for the fixed profile described in
+ * mikey_ticket_private.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mikey/mikey_ticket_private.h"
+
+#define KEMAC_PLAIN_MAX 512
+#define NTP_UNIX_OFFSET 2208988800.0   /* seconds from 1900-01-01 to 1970-01-01 */
+
+/* ---------------------------------------------------------------- time and identities */
+
+uint64_t mk_ntp_from_unix(double unix_seconds)
+{
+  double s = unix_seconds + NTP_UNIX_OFFSET;
+  if (!(s > 0))
+    return 0;
+  uint64_t sec = (uint64_t)s;
+  uint64_t frac = (uint64_t)((s - (double)sec) * 4294967296.0);
+  if (frac > 0xFFFFFFFFu)
+    frac = 0xFFFFFFFFu;
+  return sec << 32 | frac;   /* the seconds wrap in 2036, as NTP's do */
+}
+
+bool mkt_within_window(uint64_t t, uint64_t now, uint64_t window)
+{
+  int64_t d = (int64_t)(t - now);
+  uint64_t mag = d < 0 ? (uint64_t)0 - (uint64_t)d : (uint64_t)d;
+  return mag <= window;
+}
+
+bool mkt_valid_id(const char *id)
+{
+  size_t n = id ? strnlen(id, MK_ID_MAX + 1) : 0;
+  return n >= 1 && n <= MK_ID_MAX;
+}
+
+bool mkt_idr_string(const struct mk_payload *p, char out[MK_ID_MAX + 1])
+{
+  if (!p || p->u.idr.len == 0 || p->u.idr.len > MK_ID_MAX
+      || memchr(p->u.idr.data, 0, p->u.idr.len))
+    return false;
+  memcpy(out, p->u.idr.data, p->u.idr.len);
+  out[p->u.idr.len] = '\0';
+  return true;
+}
+
+/* ---------------------------------------------------------------- keys and MACs */
+
+int mkt_msg_key(const unsigned char *key, uint32_t constant, uint32_t csb, bool response,
+                const unsigned char *randri, size_t randri_len,
+                const unsigned char *randrr, size_t randrr_len,
+                unsigned char *out, size_t out_len)
+{
+  return mk_kdf_6043_msg(PRF, key, KEY_LEN, constant, csb, response, randri, randri_len,
+                         randrr, randrr_len, out, out_len);
+}
+
+int mkt_prot_keys_msg(const unsigned char *key, uint32_t csb, bool response,
+                      const unsigned char *randri, size_t randri_len,
+                      const unsigned char *randrr, size_t randrr_len, struct prot_keys *k)
+{
+  if (mkt_msg_key(key, MK_C_AUTH, csb, response, randri, randri_len, randrr, randrr_len,
+                  k->auth, KEY_LEN) != 0
+      || mkt_msg_key(key, MK_C_ENCR, csb, response, randri, randri_len, randrr, randrr_len,
+                     k->encr, KEY_LEN) != 0
+      || mkt_msg_key(key, MK_C_SALT, csb, response, randri, randri_len, randrr, randrr_len,
+                     k->salt, SALT_KEY_LEN) != 0)
+    return -1;
+  return 0;
+}
+
+int mkt_mac_parts(const unsigned char *key, const struct mk_iov *parts, size_t n,
+                  unsigned char mac[MAC_LEN])
+{
+  size_t len = 0;
+  return mk_mac(MAC_ALG, key, KEY_LEN, parts, n, mac, &len) == 0 && len == MAC_LEN ? 0 : -1;
+}
+
+int mkt_seal(unsigned char *msg, size_t len, const unsigned char *key,
+             const struct mk_iov *extra, size_t n_extra)
+{
+  struct mk_iov parts[4];
+  if (len < MAC_LEN || n_extra > 3)
+    return -1;
+  parts[0] = (struct mk_iov){ msg, len - MAC_LEN };
+  for (size_t i = 0; i < n_extra; i++)
+    parts[1 + i] = extra[i];
+  return mkt_mac_parts(key, parts, 1 + n_extra, msg + len - MAC_LEN);
+}
+
+const struct mk_payload *mkt_final_v(const struct mk_msg *m)
+{
+  const struct mk_payload *v = m->pl.n ? &m->pl.p[m->pl.n - 1] : NULL;
+  if (!v || v->type != MK_PT_V || v->u.v.alg != MAC_ALG || v->u.v.mac_len != MAC_LEN)
+    return NULL;
+  return v;
+}
+
+bool mkt_verify(const struct mk_msg *m, const unsigned char *key,
+                const struct mk_iov *extra, size_t n_extra)
+{
+  unsigned char mac[MAC_LEN];
+  struct mk_iov parts[4];
+  const struct mk_payload *v = mkt_final_v(m);
+  if (!v || n_extra > 3)
+    return false;
+  parts[0] = (struct mk_iov){ m->buf, m->len - MAC_LEN };
+  for (size_t i = 0; i < n_extra; i++)
+    parts[1 + i] = extra[i];
+  return mkt_mac_parts(key, parts, 1 + n_extra, mac) == 0 && mk_ct_equal(mac, v->u.v.mac, MAC_LEN);
+}
+
+/* TEK and salt of crypto session cs_id from TGK' (RFC 6043 §5.1.3 with
+ * RANDRi (H flag), no RANDRr (G flag clear)). DECISION: the salt is
+ * derived (constant 0x39A2C14B) rather than carried, so it is forked too. */
+int mkt_session_keys(const unsigned char tgk_f[KEY_LEN], uint8_t cs_id,
+                     const struct mk_payload *randri, struct mk_session_keys *keys)
+{
+  return mk_kdf_6043_tgk(PRF, tgk_f, KEY_LEN, MK_C_TEK, cs_id, randri->u.rand.data,
+                         randri->u.rand.len, NULL, 0, keys->tek, MK_TEK_LEN) == 0
+      && mk_kdf_6043_tgk(PRF, tgk_f, KEY_LEN, MK_C_TGK_SALT, cs_id, randri->u.rand.data,
+                         randri->u.rand.len, NULL, 0, keys->salt, MK_SALT_LEN) == 0 ? 0 : -1;
+}
+
+/* ---------------------------------------------------------------- messages and KEMACs */
+
+void mkt_hdr_init(struct mk_hdr *h, uint8_t type, bool v, uint32_t csb)
+{
+  memset(h, 0, sizeof *h);
+  h->version = MK_VERSION;
+  h->data_type = type;
+  h->v = v;
+  h->prf = PRF;
+  h->csb_id = csb;
+  h->map_type = MK_MAP_EMPTY;       /* RFC 6043 §4.2.1.1/§4.2.3.1: #CS = 0, Empty map */
+}
+
+void mkt_enc_kemac(struct mk_enc *e, const struct prot_keys *k, uint32_t csb, uint64_t t,
+                   const struct key_item *items, size_t n)
+{
+  struct mk_enc plain;
+  unsigned char *p = NULL, iv[16], cipher[KEMAC_PLAIN_MAX];
+  size_t len = 0;
+  mk_enc_init(&plain);
+  for (size_t i = 0; i < n; i++)
+    mk_enc_keydata(&plain, items[i].type, MK_KV_SPI, items[i].key, KEY_LEN, NULL, 0,
+                   &items[i].spi, 1, NULL, 0);
+  mk_aes_cm_iv(k->salt, csb, t, iv);
+  if (mk_enc_finish(&plain, &p, &len) != 0 || len > sizeof cipher
+      || mk_aes_cm(k->encr, KEY_LEN, iv, p, len, cipher) != 0) {
+    mk_enc_fail(e);
+  } else {
+    mk_enc_kemac(e, MK_ENCR_AES_CM_256, cipher, (uint16_t)len, MK_MAC_NULL, NULL, 0);
+  }
+  if (p)
+    mk_wipe(p, len);
+  free(p);
+  mk_wipe(cipher, sizeof cipher);
+}
+
+int mkt_open_kemac(const struct mk_payload *kemac, const struct prot_keys *k, uint32_t csb,
+                   uint64_t t, const uint8_t *types, size_t n, unsigned char (*keys)[KEY_LEN])
+{
+  unsigned char plain[KEMAC_PLAIN_MAX], iv[16];
+  struct mk_chain *c = malloc(sizeof *c);
+  int rc = -1;
+  if (!c || !kemac || kemac->u.kemac.encr_alg != MK_ENCR_AES_CM_256
+      || kemac->u.kemac.mac_alg != MK_MAC_NULL || kemac->u.kemac.encr_len > sizeof plain)
+    goto out;
+  mk_aes_cm_iv(k->salt, csb, t, iv);
+  if (mk_aes_cm(k->encr, KEY_LEN, iv, kemac->u.kemac.encr, kemac->u.kemac.encr_len, plain) != 0
+      || mk_decode_chain(plain, kemac->u.kemac.encr_len, MK_PT_KEYDATA, MK_CTX_KEMAC_DATA, 0, c,
+                         NULL) != 0
+      || c->n != n)
+    goto out;
+  for (size_t i = 0; i < n; i++) {
+    if (c->p[i].u.keydata.type != types[i] || c->p[i].u.keydata.key_len != KEY_LEN)
+      goto out;
+    memcpy(keys[i], c->p[i].u.keydata.key, KEY_LEN);
+  }
+  rc = 0;
+out:
+  mk_wipe(plain, sizeof plain);
+  free(c);
+  return rc;
+}
+
+/* ---------------------------------------------------------------- error messages */
+
+/* RFC 6043 §5.4: Error message = HDR, T, (ERR), [V]. The V, when the peer
+ * was authenticated, uses the auth_key of the message in error. */
+static int build_error(uint8_t prf, uint32_t csb, uint64_t now, uint8_t err_no,
+                       const unsigned char *auth_key, unsigned char **out, size_t *out_len)
+{
+  struct mk_enc e;
+  struct mk_hdr h = { .version = MK_VERSION, .data_type = MK_DT_ERROR, .prf = prf & 0x7F,
+                      .csb_id = csb, .map_type = MK_MAP_EMPTY };
+  mk_enc_init(&e);
+  mk_enc_hdr(&e, &h);
+  mk_enc_t(&e, MK_TS_NTP_UTC, now);
+  mk_enc_err(&e, err_no);
+  if (auth_key)
+    mk_enc_v(&e, MAC_ALG, NULL, MAC_LEN);
+  if (mk_enc_finish(&e, out, out_len) != 0)
+    return -1;
+  if (auth_key && mkt_seal(*out, *out_len, auth_key, NULL, 0) != 0) {
+    free(*out);
+    *out = NULL;
+    return -1;
+  }
+  return 0;
+}
+
+static const char *error_text(uint8_t err_no)
+{
+  switch (err_no) {
+  case MK_ERR_AUTH: return "the peer answered: authentication failure / unauthorized";
+  case MK_ERR_TS: return "the peer answered: invalid timestamp or expired ticket";
+  case MK_ERR_PRF: return "the peer answered: PRF not supported";
+  case MK_ERR_ID: return "the peer answered: identity not known";
+  case MK_ERR_DT: return "the peer answered: data type not supported";
+  case MK_ERR_TICKET: return "the peer answered: ticket type not supported";
+  case MK_ERR_TPPAR: return "the peer answered: ticket policy not acceptable";
+  default: return "the peer answered with a MIKEY error message";
+  }
+}
+
+int mkt_refused(const struct mk_msg *m, const char **why)
+{
+  const struct mk_payload *err = NULL;
+  for (size_t i = 0; i < m->pl.n && !err; i++)
+    if (m->pl.p[i].type == MK_PT_ERR)
+      err = &m->pl.p[i];
+  return say(why, err ? error_text(err->u.err.error_no) : "the peer answered with an error",
+             MK_E_REFUSED);
+}
+
+int mkt_kms_fail(const struct kms_reply *r, int rc, uint8_t err_no,
+                 const unsigned char *auth_key, const char *msg)
+{
+  if (r->out && r->out_len) {
+    *r->out = NULL;
+    *r->out_len = 0;
+    if (build_error(r->prf, r->csb, r->now, err_no, auth_key, r->out, r->out_len) != 0)
+      rc = MK_E_NOMEM;
+  }
+  return say(r->why, msg, rc);
+}

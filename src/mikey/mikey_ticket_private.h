@@ -1,0 +1,296 @@
+/*
+ * mikey_ticket_private.h - what the files implementing mikey_ticket.h
+ * share, and nothing outside src/mikey uses:
+ *
+ *   mikey_ticket_common.c    keys and MACs of the profile, KEMACs, error
+ *                            messages, checks every exchange makes
+ *   mikey_ticket_base.c      the MIKEY base ticket (RFC 6043 Appendix A):
+ *                            Ticket Policy, Ticket Data, Initiator Data
+ *   mikey_ticket_state.c     the initiator's state between the exchanges
+ *   mikey_ticket_request.c   Ticket Request (RFC 6043 §4.2.1)
+ *   mikey_ticket_transfer.c  Ticket Transfer (RFC 6043 §4.2.2)
+ *   mikey_ticket_resolve.c   Ticket Resolve (RFC 6043 §4.2.3)
+ *
+ * The profile: one fixed set, the 256-bit algorithms of RFC 6043 and
+ * nothing shorter mixed in: PRF-HMAC-SHA-256 (PRF func 1) everywhere,
+ * AES-CM-256 (Encr alg 3) for every KEMAC, HMAC-SHA-256-256 (MAC alg 2)
+ * for every V, 256-bit PSKs, TPK, MPK and TGK. Every function is pure: it
+ * decodes what it is given (including its own earlier messages, which the
+ * caller keeps), so the KMS is stateless and a replay cache, if any, lives
+ * with the caller (mk_resolve_request.replay_tag). Errors are negative
+ * MK_E_* codes with a static *why; the KMS side also returns a MIKEY error
+ * message (RFC 6043 §5.4) in *out.
+ *
+ * Key hierarchy (who derives what):
+ *   KMS: TGK, MPK, ticket RAND from rand_tgk; MPKi, MPKr from MPK (A.2.2);
+ *        the ticket's KEMAC under keys from the TPK = kms->ticket_key (A.2.1);
+ *        MPKr' and TGK' forked to the resolving responder (§5.1.1).
+ *   A:   MPKi, MPKr, TGK from REQUEST_RESP; MPKr', TGK' once TRANSFER_RESP
+ *        names the responder and carries RANDRkms.
+ *   C:   MPKi, MPKr', TGK' from RESOLVE_RESP.
+ *   A, C: TEK and salt from TGK' (§5.1.3 with RANDRi, H flag set).
+ *
+ * The RFC leaves choices; each is marked "DECISION:" where it is made.
+ * Functions shared between the files carry the prefix mkt_.
+ */
+#ifndef CDIVAS_MIKEY_TICKET_PRIVATE_H
+#define CDIVAS_MIKEY_TICKET_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mikey/mikey.h"
+#include "mikey/mikey_crypto.h"
+#include "mikey/mikey_ticket.h"
+
+#define PRF MK_PRF_HMAC_SHA_256
+#define MAC_ALG MK_MAC_HMAC_SHA_256_256
+#define MAC_LEN 32
+#define KEY_LEN 32
+#define SALT_KEY_LEN MK_SALT_KEY_LEN
+#define MAX_RECIPIENTS 8
+
+/* DECISION: the Ticket Policy the KMS grants: D (KMS-generated), E (resolve
+ * mandatory: mode 1), F (TRANSFER_RESP sent), H (RANDRi in the TEK
+ * derivation), I (key forking), K (the KMS changed the desired policy: it
+ * always adds IDRkms, IDRi and the validity), N, O (plain RFC 6043
+ * processing). G is clear (no RANDRr: the responder's keys come from the
+ * KMS before TRANSFER_RESP, and mk_transfer_resp takes no randomness), J is
+ * clear (no reuse: the CSB ID is fixed at request time and RFC 6043 §5.3
+ * wants a new one per reuse), L and M are clear (no session keys from the
+ * peers). The initiator asks for the same minus K. */
+#define GRANTED_FLAGS \
+  (MK_TP_D | MK_TP_E | MK_TP_F | MK_TP_H | MK_TP_I | MK_TP_K | MK_TP_N | MK_TP_O)
+#define DESIRED_FLAGS (GRANTED_FLAGS & ~MK_TP_K)
+#define REQUIRED_FLAGS (MK_TP_F | MK_TP_H | MK_TP_I)
+
+/* DECISION: every identity (initiator, responders, KMS, ID-AS) is sent as
+ * ID Type URI (1) and compared byte for byte; IDRpsk is never sent (the
+ * KMS finds the PSK from IDRi/IDRr). Error numbers the KMS sends: Auth
+ * failure (0) for a bad MAC and for a refusal ("Unauthorized"), Invalid
+ * TS (1) for a timestamp outside the window or an expired ticket, Invalid
+ * ID (7) for an unknown user, Invalid PRF (2), Invalid DT (11), Invalid
+ * TICKET (14), Invalid TPpar (15), Unspecified (12) for malformed input.
+ * Error messages are MACed only once the peer is authenticated. */
+
+/* DECISION: key validity is an SPI (RFC 6043 §6.2.1 wants one per key):
+ * one byte naming the key's place in the KEMAC. */
+#define SPI_MPKI 1
+#define SPI_MPKR 2
+#define SPI_TGK 3
+
+/* ---------------------------------------------------------------- small checks */
+
+static inline int say(const char **why, const char *msg, int rc)
+{
+  if (why)
+    *why = msg;
+  return rc;
+}
+
+/* Exactly one payload of type/role; anything else is malformed. */
+static inline const struct mk_payload *one(const struct mk_chain *c, uint16_t type, int role)
+{
+  const struct mk_payload *p = NULL;
+  return mk_find(c, type, role, &p) == 1 ? p : NULL;
+}
+
+/* At most one: *ok is false when there are several. */
+static inline const struct mk_payload *opt(const struct mk_chain *c, uint16_t type, int role,
+                                           bool *ok)
+{
+  const struct mk_payload *p = NULL;
+  if (mk_find(c, type, role, &p) < 0)
+    *ok = false;
+  return p;
+}
+
+/* |t - now| <= window, comparing as signed distance so that the NTP era
+ * wrap (2036) does not break a comparison of nearby times (RFC 4330 §3). */
+bool mkt_within_window(uint64_t t, uint64_t now, uint64_t window);
+
+/* An identity we can send: 1 to 255 bytes. */
+bool mkt_valid_id(const char *id);
+
+/* Copies an IDR's identity into a C string; empty or NUL-bearing
+ * identities are refused (they cannot be compared as strings). */
+bool mkt_idr_string(const struct mk_payload *p, char out[MK_ID_MAX + 1]);
+
+/* ---------------------------------------------------------------- keys and MACs */
+
+/* RFC 6043 §5.1.2 with our PRF. */
+int mkt_msg_key(const unsigned char *key, uint32_t constant, uint32_t csb, bool response,
+                const unsigned char *randri, size_t randri_len,
+                const unsigned char *randrr, size_t randrr_len,
+                unsigned char *out, size_t out_len);
+
+/* The three keys protecting one MIKEY message (RFC 3830 §4.1.4 constants). */
+struct prot_keys {
+  unsigned char auth[KEY_LEN];
+  unsigned char encr[KEY_LEN];
+  unsigned char salt[SALT_KEY_LEN];
+};
+
+int mkt_prot_keys_msg(const unsigned char *key, uint32_t csb, bool response,
+                      const unsigned char *randri, size_t randri_len,
+                      const unsigned char *randrr, size_t randrr_len, struct prot_keys *k);
+
+/* HMAC-SHA-256-256 over parts into mac. */
+int mkt_mac_parts(const unsigned char *key, const struct mk_iov *parts, size_t n,
+                  unsigned char mac[MAC_LEN]);
+
+/* Fills the MAC field (the last MAC_LEN bytes) of a finished message whose
+ * last payload is V: the MAC covers the message up to the MAC field, then
+ * `extra` (identities or the initial message, RFC 6043 Table 5.2). */
+int mkt_seal(unsigned char *msg, size_t len, const unsigned char *key,
+             const struct mk_iov *extra, size_t n_extra);
+
+/* The V payload ending a decoded message, if it is ours (alg 2, 32 bytes). */
+const struct mk_payload *mkt_final_v(const struct mk_msg *m);
+
+/* Checks the final V of a message against key and extra inputs. */
+bool mkt_verify(const struct mk_msg *m, const unsigned char *key,
+                const struct mk_iov *extra, size_t n_extra);
+
+/* TEK and salt of crypto session cs_id from TGK' (RFC 6043 §5.1.3). */
+int mkt_session_keys(const unsigned char tgk_f[KEY_LEN], uint8_t cs_id,
+                     const struct mk_payload *randri, struct mk_session_keys *keys);
+
+/* ---------------------------------------------------------------- messages */
+
+/* A HDR of our profile: `type`, V flag, CSB ID, no crypto sessions. */
+void mkt_hdr_init(struct mk_hdr *h, uint8_t type, bool v, uint32_t csb);
+
+struct key_item {
+  uint8_t type;
+  uint8_t spi;
+  const unsigned char *key;
+};
+
+/* E(encr_key, key data sub-payloads) with AES-CM-256 (RFC 3830 §4.2.3,
+ * RFC 6043 Table 6.5), MAC alg NULL because V covers the message. */
+void mkt_enc_kemac(struct mk_enc *e, const struct prot_keys *k, uint32_t csb, uint64_t t,
+                   const struct key_item *items, size_t n);
+
+/* Decrypts a KEMAC and returns its keys in order: the types must be
+ * exactly `types` (n of them), every key 256 bits. */
+int mkt_open_kemac(const struct mk_payload *kemac, const struct prot_keys *k, uint32_t csb,
+                   uint64_t t, const uint8_t *types, size_t n, unsigned char (*keys)[KEY_LEN]);
+
+/* When `m` is an error message: MK_E_REFUSED with the first ERR's text. */
+int mkt_refused(const struct mk_msg *m, const char **why);
+
+/* The KMS's failure path: an error message in *out (when out is given)
+ * and the code. */
+struct kms_reply {
+  uint8_t prf;
+  uint32_t csb;
+  uint64_t now;
+  unsigned char **out;
+  size_t *out_len;
+  const char **why;
+};
+
+int mkt_kms_fail(const struct kms_reply *r, int rc, uint8_t err_no,
+                 const unsigned char *auth_key, const char *msg);
+
+/* ---------------------------------------------------------------- the base ticket */
+
+struct policy {
+  char initiator[MK_ID_MAX + 1];
+  char kms[MK_ID_MAX + 1];
+  char recipients[MAX_RECIPIENTS][MK_ID_MAX + 1];
+  size_t n_recipients;
+  bool has_start, has_end;
+  uint32_t start, end;                /* NTP-UTC-32 seconds */
+};
+
+/* Reads TP Data (RFC 6043 §6.10): [IDRkms], [IDRi], [TRs], [TRe], (IDRr). */
+int mkt_parse_policy(const struct mk_ticket_fields *t, struct policy *pol);
+
+/* Whether `id` is one of the policy's recipients. */
+bool mkt_policy_names(const struct policy *pol, const char *id);
+
+/* Our ticket type and PRF, and the flags the exchanges rely on. */
+bool mkt_policy_fields_ok(const struct mk_ticket_fields *t);
+
+/* TP Data of a policy: First Payload, [IDRkms], [IDRi], [TRs], [TRe], (IDRr). */
+int mkt_encode_policy(const struct policy *pol, unsigned char **out, size_t *out_len);
+
+struct ticket_secrets {
+  unsigned char mpk[KEY_LEN];
+  unsigned char tgk[KEY_LEN];
+  unsigned char rand[MK_RAND_LEN];
+};
+
+/* The ticket's TGK, MPK and RAND from the KMS's 64 random bytes. */
+int mkt_expand_rand(const unsigned char rand_tgk[64], struct ticket_secrets *s);
+
+/* The TICKET payload (granted policy + Ticket Data, no Initiator Data),
+ * its ticket MAC filled in: A.1 says the MAC covers the TICKET payload
+ * except Next Payload, Initiator Data length, Initiator Data and the MAC. */
+int mkt_build_ticket(const struct mk_kms *kms, const struct policy *pol, uint64_t now,
+                     const struct ticket_secrets *s, unsigned char **out, size_t *out_len);
+
+/* What the KMS learns from a TICKET payload it issued. */
+struct opened_ticket {
+  struct policy pol;
+  unsigned char mpk[KEY_LEN], tgk[KEY_LEN];
+  unsigned char mpki[KEY_LEN], mpkr[KEY_LEN];
+  unsigned char hash[32];               /* SHA-256 of the Ticket Data */
+};
+
+/* Verifies the ticket MAC under the TPK, decrypts its keys, reads the
+ * policy and checks the validity period. */
+int mkt_open_ticket(const struct mk_kms *kms, const struct mk_payload *tk, uint64_t now,
+                    struct opened_ticket *o, const char **why);
+
+/* The Initiator Data (RFC 6043 §6.10) for a TRANSFER_INIT whose MAC is
+ * mac_i: Vi repeats that MAC, Vr is a MAC under a key from MPKr. */
+int mkt_initiator_data(const unsigned char mpkr[KEY_LEN], const unsigned char mac_i[MAC_LEN],
+                       unsigned char **out, size_t *out_len);
+
+/* Initiator Data check (RFC 6043 §4.2.3.4): Vr under a key from MPKr. */
+bool mkt_initiator_data_ok(const struct mk_ticket_fields *t, const unsigned char mpkr[KEY_LEN]);
+
+/* ---------------------------------------------------------------- A's state */
+
+/* DECISION: A's state is "MKT1" | CSB ID (4) | MPKi | MPKr | TGK (32 each)
+ * | len (1) initiator | len (2) TICKET payload (its Next Payload byte set
+ * to Last). It holds keys: the UE tool must keep the file private. */
+struct a_state {
+  uint32_t csb;
+  unsigned char mpki[KEY_LEN], mpkr[KEY_LEN], tgk[KEY_LEN];
+  char initiator[MK_ID_MAX + 1];
+  const unsigned char *ticket;
+  size_t ticket_len;
+};
+
+/* The state as bytes (malloc'd): 0, or -1 (out of memory, bad ticket). */
+int mkt_state_encode(const struct a_state *st, unsigned char **out, size_t *out_len);
+
+/* Reads a state; st->ticket points into p. 0, or -1 when malformed. */
+int mkt_state_decode(const unsigned char *p, size_t len, struct a_state *st);
+
+/* Decodes the state's TICKET payload as a one-payload chain. */
+const struct mk_payload *mkt_state_ticket(const struct a_state *st, struct mk_chain *c);
+
+/* ---------------------------------------------------------------- a TRANSFER_INIT */
+
+/* What a party needs from a TRANSFER_INIT. */
+struct ti_view {
+  struct mk_msg m;
+  const struct mk_payload *tk, *randri, *idri, *idrr;
+  char id_i[MK_ID_MAX + 1], id_r[MK_ID_MAX + 1];
+  uint8_t cs_id;
+};
+
+/* Decodes a TRANSFER_INIT of our profile into *v: 0, or -1. */
+int mkt_ti_open(const unsigned char *buf, size_t len, struct ti_view *v);
+
+/* Verifies TRANSFER_INIT's V under MPKi and, with key forking, that the
+ * ticket's Vi repeats that MAC (RFC 6043 §4.2.3.6). */
+bool mkt_ti_authentic(const struct ti_view *v, const unsigned char mpki[KEY_LEN]);
+
+#endif

@@ -1,0 +1,317 @@
+/*
+ * mikey_ticket_request.c - Ticket Request (RFC 6043 §4.2.1), PSK variant:
+ * the initiator asks the KMS for a ticket naming its recipients
+ * (REQUEST_INIT_PSK, mk_request_init), the KMS checks the request, grants
+ * its policy and issues the ticket with the initiator's keys
+ * (REQUEST_RESP, mk_kms_request), and the initiator opens the answer into
+ * its state (mk_request_resp).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mikey/mikey_ticket_private.h"
+
+/* ---------------------------------------------------------------- A: REQUEST_INIT */
+
+int mk_request_init(const char *initiator, const unsigned char psk[MK_PSK_LEN],
+                    const char *kms_id, const char *const *recipients, size_t n_recipients,
+                    uint32_t csb_id, uint64_t now, const unsigned char rand[MK_RAND_LEN],
+                    unsigned char **out, size_t *out_len, const char **why)
+{
+  struct mk_enc e;
+  struct mk_hdr h;
+  struct policy pol;
+  unsigned char *tp = NULL, auth[KEY_LEN];
+  size_t tp_len = 0;
+  if (!mkt_valid_id(initiator) || !mkt_valid_id(kms_id) || !psk || !rand || !out || !out_len
+      || !recipients || n_recipients == 0 || n_recipients > MAX_RECIPIENTS)
+    return say(why, "bad argument", MK_E_MALFORMED);
+  memset(&pol, 0, sizeof pol);
+  for (size_t i = 0; i < n_recipients; i++) {
+    if (!mkt_valid_id(recipients[i]))
+      return say(why, "bad recipient identity", MK_E_MALFORMED);
+    strcpy(pol.recipients[i], recipients[i]);
+  }
+  pol.n_recipients = n_recipients;
+  if (mkt_encode_policy(&pol, &tp, &tp_len) != 0 || tp_len > 0xFFFF) {
+    free(tp);
+    return say(why, "out of memory", MK_E_NOMEM);
+  }
+  struct mk_ticket_fields t = { .ticket_type = MK_TICKET_MIKEY_BASE, .subtype = 1, .version = 1,
+                                .prf = PRF, .flags = DESIRED_FLAGS,
+                                .tp_len = (uint16_t)tp_len, .tp_data = tp };
+  /* REQUEST_INIT_PSK = HDR, T, RANDRi, [IDRi], [IDRkms], TP, [IDRpsk], V */
+  mkt_hdr_init(&h, MK_DT_REQUEST_INIT_PSK, true, csb_id);
+  mk_enc_init(&e);
+  mk_enc_hdr(&e, &h);
+  mk_enc_t(&e, MK_TS_NTP_UTC, now);
+  mk_enc_randr(&e, MK_RAND_I, rand, MK_RAND_LEN);
+  mk_enc_idr(&e, MK_ROLE_I, MK_ID_URI, initiator, strlen(initiator));
+  mk_enc_idr(&e, MK_ROLE_KMS, MK_ID_URI, kms_id, strlen(kms_id));
+  mk_enc_ticket(&e, false, &t);
+  mk_enc_v(&e, MAC_ALG, NULL, MAC_LEN);
+  free(tp);
+  if (mk_enc_finish(&e, out, out_len) != 0)
+    return say(why, "out of memory", MK_E_NOMEM);
+  /* MAC: REQUEST_INIT || Identity_i || Identity_kms */
+  struct mk_iov ids[2] = { { initiator, strlen(initiator) }, { kms_id, strlen(kms_id) } };
+  if (mkt_msg_key(psk, MK_C_AUTH, csb_id, false, rand, MK_RAND_LEN, NULL, 0, auth, KEY_LEN) != 0
+      || mkt_seal(*out, *out_len, auth, ids, 2) != 0) {
+    free(*out);
+    *out = NULL;
+    mk_wipe(auth, sizeof auth);
+    return say(why, "crypto failure", MK_E_NOMEM);
+  }
+  mk_wipe(auth, sizeof auth);
+  return say(why, NULL, MK_OK);
+}
+
+/* ---------------------------------------------------------------- KMS: REQUEST_RESP */
+
+/* The authenticated parts of a REQUEST_INIT_PSK. */
+struct request_in {
+  char initiator[MK_ID_MAX + 1];
+  unsigned char psk[MK_PSK_LEN];
+  const struct mk_payload *randri, *tp;
+};
+
+static int kms_check_request(const struct mk_kms *kms, const struct mk_msg *m, uint64_t now,
+                             struct request_in *rq, struct kms_reply *r)
+{
+  const struct mk_payload *idri, *t;
+  unsigned char auth[KEY_LEN];
+  bool ok = true;
+  if (m->hdr.data_type != MK_DT_REQUEST_INIT_PSK)
+    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_DT, NULL, "not a REQUEST_INIT_PSK");
+  if (m->hdr.prf != PRF)
+    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_PRF, NULL, "PRF not supported");
+  idri = one(&m->pl, MK_PT_IDR, MK_ROLE_I);
+  rq->randri = one(&m->pl, MK_PT_RANDR, MK_RAND_I);
+  rq->tp = one(&m->pl, MK_PT_TP, -1);
+  t = one(&m->pl, MK_PT_T, -1);
+  (void)opt(&m->pl, MK_PT_IDR, MK_ROLE_KMS, &ok);
+  if (!ok || !idri || !rq->randri || !rq->tp || !t || rq->randri->u.rand.len < MK_RAND_LEN
+      || m->hdr.n_cs != 0 || m->hdr.map_type != MK_MAP_EMPTY || !mkt_final_v(m)
+      || !mkt_idr_string(idri, rq->initiator))
+    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_UNSPEC, NULL, "malformed REQUEST_INIT_PSK");
+  if (!kms->lookup(kms->lookup_ctx, rq->initiator, rq->psk))
+    return mkt_kms_fail(r, MK_E_UNKNOWN_USER, MK_ERR_ID, NULL, "unknown initiator");
+  struct mk_iov ids[2] = { { rq->initiator, strlen(rq->initiator) },
+                           { kms->id, strlen(kms->id) } };
+  if (mkt_msg_key(rq->psk, MK_C_AUTH, m->hdr.csb_id, false, rq->randri->u.rand.data,
+                  rq->randri->u.rand.len, NULL, 0, auth, KEY_LEN) != 0
+      || !mkt_verify(m, auth, ids, 2)) {
+    mk_wipe(auth, sizeof auth);
+    return mkt_kms_fail(r, MK_E_AUTH, MK_ERR_AUTH, NULL, "REQUEST_INIT MAC check failed");
+  }
+  int rc = MK_OK;
+  if (!mkt_within_window(t->u.t.value, now, kms->window) || t->u.t.ts_type != MK_TS_NTP_UTC)
+    rc = mkt_kms_fail(r, MK_E_EXPIRED, MK_ERR_TS, auth,
+                      "REQUEST_INIT timestamp outside the window");
+  mk_wipe(auth, sizeof auth);
+  return rc;
+}
+
+/* The policy the KMS grants: the requested recipients, plus IDRkms, IDRi
+ * and the validity [now, now + lifetime]. */
+static int kms_grant(const struct mk_kms *kms, const struct request_in *rq, uint64_t now,
+                     struct policy *pol, struct kms_reply *r, const unsigned char *auth)
+{
+  const struct mk_ticket_fields *t = &rq->tp->u.ticket;
+  if (t->ticket_type != MK_TICKET_MIKEY_BASE || t->subtype != 1 || t->version != 1)
+    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_TICKET, auth, "ticket type not supported");
+  if (t->prf != PRF || mkt_parse_policy(t, pol) != MK_OK
+      || (pol->initiator[0] && strcmp(pol->initiator, rq->initiator) != 0))
+    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_TPPAR, auth, "ticket policy not acceptable");
+  snprintf(pol->kms, sizeof pol->kms, "%s", kms->id);
+  strcpy(pol->initiator, rq->initiator);
+  pol->has_start = pol->has_end = true;
+  pol->start = (uint32_t)(now >> 32);
+  pol->end = (uint32_t)((now + kms->ticket_lifetime) >> 32);
+  return MK_OK;
+}
+
+/* REQUEST_RESP = HDR, T, [IDRkms], TICKET, KEMAC, V. */
+static int kms_request_resp(const struct mk_kms *kms, const struct mk_msg *m,
+                            const struct request_in *rq, const unsigned char *ticket,
+                            size_t ticket_len, const struct ticket_secrets *s,
+                            const unsigned char mpki[KEY_LEN], const unsigned char mpkr[KEY_LEN],
+                            uint64_t now, unsigned char **out, size_t *out_len)
+{
+  struct mk_hdr h;
+  struct mk_enc e;
+  struct prot_keys k;
+  struct key_item items[3] = {
+    { MK_KD_MPK, SPI_MPKI, mpki }, { MK_KD_MPK, SPI_MPKR, mpkr }, { MK_KD_TGK, SPI_TGK, s->tgk },
+  };
+  int rc = -1;
+  uint32_t csb = m->hdr.csb_id;
+  if (mkt_prot_keys_msg(rq->psk, csb, true, rq->randri->u.rand.data, rq->randri->u.rand.len,
+                        NULL, 0, &k) != 0)
+    goto out;
+  mkt_hdr_init(&h, MK_DT_REQUEST_RESP, false, csb);
+  mk_enc_init(&e);
+  mk_enc_hdr(&e, &h);
+  mk_enc_t(&e, MK_TS_NTP_UTC, now);
+  mk_enc_idr(&e, MK_ROLE_KMS, MK_ID_URI, kms->id, strlen(kms->id));
+  mk_enc_raw(&e, MK_PT_TICKET, ticket, ticket_len);
+  /* DECISION: T in the IV (RFC 3830 §4.2.3) is the T of the message that
+   * carries the KEMAC, here the KMS's fresh timestamp. */
+  mkt_enc_kemac(&e, &k, csb, now, items, 3);
+  mk_enc_v(&e, MAC_ALG, NULL, MAC_LEN);
+  if (mk_enc_finish(&e, out, out_len) != 0)
+    goto out;
+  struct mk_iov init = { m->buf, m->len };     /* REQUEST_RESP || REQUEST_INIT */
+  if (mkt_seal(*out, *out_len, k.auth, &init, 1) != 0) {
+    free(*out);
+    *out = NULL;
+    goto out;
+  }
+  rc = 0;
+out:
+  mk_wipe(&k, sizeof k);
+  return rc;
+}
+
+int mk_kms_request(const struct mk_kms *kms, const unsigned char *in, size_t in_len,
+                   uint64_t now, const unsigned char rand_tgk[64],
+                   unsigned char **out, size_t *out_len, const char **why)
+{
+  struct mk_msg *m = malloc(sizeof *m);
+  struct request_in rq;
+  struct policy pol;
+  struct ticket_secrets s;
+  unsigned char mpki[KEY_LEN], mpkr[KEY_LEN], auth[KEY_LEN], *ticket = NULL;
+  size_t ticket_len = 0;
+  const char *dwhy = NULL;
+  struct kms_reply r = { PRF, 0, now, out, out_len, why };
+  int rc;
+  memset(&rq, 0, sizeof rq);
+  if (!m)
+    return say(why, "out of memory", MK_E_NOMEM);
+  if (!kms || !mkt_valid_id(kms->id) || !kms->lookup || !rand_tgk) {
+    free(m);
+    return mkt_kms_fail(&r, MK_E_MALFORMED, MK_ERR_UNSPEC, NULL, "bad argument");
+  }
+  if (mk_decode(in, in_len, m, &dwhy) != 0) {
+    r.csb = m->hdr_len ? m->hdr.csb_id : 0;
+    free(m);
+    return mkt_kms_fail(&r, MK_E_MALFORMED, MK_ERR_UNSPEC, NULL, dwhy);
+  }
+  r.csb = m->hdr.csb_id;     /* RFC 6043 §5.4: version, PRF func, CSB ID as in the message */
+  r.prf = m->hdr.prf;
+  if ((rc = kms_check_request(kms, m, now, &rq, &r)) != MK_OK)
+    goto out;
+  if (mkt_msg_key(rq.psk, MK_C_AUTH, m->hdr.csb_id, false, rq.randri->u.rand.data,
+                  rq.randri->u.rand.len, NULL, 0, auth, KEY_LEN) != 0) {
+    rc = mkt_kms_fail(&r, MK_E_NOMEM, MK_ERR_UNSPEC, NULL, "crypto failure");
+    goto out;
+  }
+  if ((rc = kms_grant(kms, &rq, now, &pol, &r, auth)) != MK_OK)
+    goto out;
+  if (mkt_expand_rand(rand_tgk, &s) != 0
+      || mkt_build_ticket(kms, &pol, now, &s, &ticket, &ticket_len) != 0
+      || mk_kdf_6043_ticket(PRF, s.mpk, KEY_LEN, MK_C_MPKI, 0x06, s.rand, MK_RAND_LEN, mpki,
+                            KEY_LEN) != 0
+      || mk_kdf_6043_ticket(PRF, s.mpk, KEY_LEN, MK_C_MPKR, 0x06, s.rand, MK_RAND_LEN, mpkr,
+                            KEY_LEN) != 0
+      || kms_request_resp(kms, m, &rq, ticket, ticket_len, &s, mpki, mpkr, now, out, out_len)
+             != 0) {
+    rc = mkt_kms_fail(&r, MK_E_NOMEM, MK_ERR_UNSPEC, auth, "cannot build REQUEST_RESP");
+    goto out;
+  }
+  rc = say(why, NULL, MK_OK);
+out:
+  mk_wipe(&s, sizeof s);
+  mk_wipe(&rq, sizeof rq);
+  mk_wipe(mpki, sizeof mpki);
+  mk_wipe(mpkr, sizeof mpkr);
+  mk_wipe(auth, sizeof auth);
+  free(ticket);
+  free(m);
+  return rc;
+}
+
+/* ---------------------------------------------------------------- A: the answer */
+
+int mk_request_resp(const unsigned char *resp, size_t resp_len,
+                    const char *initiator, const unsigned char psk[MK_PSK_LEN],
+                    const unsigned char *request, size_t request_len,
+                    unsigned char **state, size_t *state_len, const char **why)
+{
+  struct mk_msg *rq = malloc(sizeof *rq), *rs = malloc(sizeof *rs);
+  const struct mk_payload *randri, *tk, *kemac, *t;
+  struct prot_keys k;
+  struct policy pol;
+  struct a_state st;
+  unsigned char keys[3][KEY_LEN];
+  static const uint8_t types[3] = { MK_KD_MPK, MK_KD_MPK, MK_KD_TGK };
+  int rc;
+  memset(&k, 0, sizeof k);
+  memset(keys, 0, sizeof keys);
+  if (!rq || !rs) {
+    rc = say(why, "out of memory", MK_E_NOMEM);
+    goto out;
+  }
+  if (!mkt_valid_id(initiator) || !psk || !state || !state_len
+      || mk_decode(request, request_len, rq, NULL) != 0
+      || rq->hdr.data_type != MK_DT_REQUEST_INIT_PSK
+      || !(randri = one(&rq->pl, MK_PT_RANDR, MK_RAND_I))) {
+    rc = say(why, "bad argument (request)", MK_E_MALFORMED);
+    goto out;
+  }
+  if (mk_decode(resp, resp_len, rs, why) != 0) {
+    rc = MK_E_MALFORMED;
+    goto out;
+  }
+  if (rs->hdr.data_type == MK_DT_ERROR) {
+    rc = mkt_refused(rs, why);
+    goto out;
+  }
+  tk = one(&rs->pl, MK_PT_TICKET, -1);
+  kemac = one(&rs->pl, MK_PT_KEMAC, -1);
+  t = one(&rs->pl, MK_PT_T, -1);
+  if (rs->hdr.data_type != MK_DT_REQUEST_RESP || rs->hdr.csb_id != rq->hdr.csb_id
+      || rs->hdr.prf != PRF || !tk || !kemac || !t || !mkt_final_v(rs)) {
+    rc = say(why, "not a REQUEST_RESP for this request", MK_E_MALFORMED);
+    goto out;
+  }
+  if (mkt_prot_keys_msg(psk, rs->hdr.csb_id, true, randri->u.rand.data, randri->u.rand.len, NULL, 0,
+                        &k) != 0) {
+    rc = say(why, "crypto failure", MK_E_NOMEM);
+    goto out;
+  }
+  struct mk_iov init = { request, request_len };
+  if (!mkt_verify(rs, k.auth, &init, 1)) {
+    rc = say(why, "REQUEST_RESP MAC check failed", MK_E_AUTH);
+    goto out;
+  }
+  if (mkt_open_kemac(kemac, &k, rs->hdr.csb_id, t->u.t.value, types, 3, keys) != 0) {
+    rc = say(why, "REQUEST_RESP KEMAC cannot be opened", MK_E_MALFORMED);
+    goto out;
+  }
+  /* RFC 6043 §4.2.1.6: the granted policy must be acceptable */
+  if (!mkt_policy_fields_ok(&tk->u.ticket) || mkt_parse_policy(&tk->u.ticket, &pol) != MK_OK
+      || strcmp(pol.initiator, initiator) != 0 || !pol.kms[0] || tk->u.ticket.id_len != 0) {
+    rc = say(why, "granted ticket policy not acceptable", MK_E_MALFORMED);
+    goto out;
+  }
+  memset(&st, 0, sizeof st);
+  st.csb = rs->hdr.csb_id;
+  memcpy(st.mpki, keys[0], KEY_LEN);
+  memcpy(st.mpkr, keys[1], KEY_LEN);
+  memcpy(st.tgk, keys[2], KEY_LEN);
+  strcpy(st.initiator, initiator);
+  st.ticket = tk->raw;
+  st.ticket_len = tk->len;
+  rc = mkt_state_encode(&st, state, state_len) == 0 ? say(why, NULL, MK_OK)
+                                                : say(why, "out of memory", MK_E_NOMEM);
+  mk_wipe(&st, sizeof st);
+out:
+  mk_wipe(&k, sizeof k);
+  mk_wipe(keys, sizeof keys);
+  free(rq);
+  free(rs);
+  return rc;
+}

@@ -1,0 +1,398 @@
+/*
+ * mikey_ticket_resolve.c - Ticket Resolve (RFC 6043 §4.2.3), PSK variant:
+ * the responder sends the ticket to the KMS (RESOLVE_INIT_PSK,
+ * mk_resolve_init, with the ID-AS and CDIV indication after a diversion),
+ * the KMS authenticates it and opens the ticket (mk_kms_resolve_open),
+ * decides, and answers with the keys forked to the responder or an error
+ * (RESOLVE_RESP, mk_kms_resolve_finish), and the responder opens the
+ * answer into its session keys (mk_resolve_resp).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mikey/mikey_ticket_private.h"
+
+/* ---------------------------------------------------------------- C: RESOLVE_INIT */
+
+int mk_resolve_init(const char *requester, const unsigned char psk[MK_PSK_LEN],
+                    const unsigned char *transfer_init, size_t transfer_init_len,
+                    const char *id_as, bool cdiv, uint64_t now,
+                    const unsigned char rand[MK_RAND_LEN],
+                    unsigned char **out, size_t *out_len, const char **why)
+{
+  struct mk_msg *ti = malloc(sizeof *ti);
+  const struct mk_payload *tk;
+  struct policy pol;
+  struct mk_hdr h;
+  struct mk_enc e;
+  unsigned char auth[KEY_LEN];
+  int rc = say(why, "out of memory", MK_E_NOMEM);
+  if (!ti)
+    return rc;
+  if (!mkt_valid_id(requester) || !psk || !rand || !out || !out_len
+      || (id_as && id_as[0] && !mkt_valid_id(id_as))) {
+    rc = say(why, "bad argument", MK_E_MALFORMED);
+    goto out;
+  }
+  if (mk_decode(transfer_init, transfer_init_len, ti, why) != 0
+      || ti->hdr.data_type != MK_DT_TRANSFER_INIT || !(tk = one(&ti->pl, MK_PT_TICKET, -1))
+      || mkt_parse_policy(&tk->u.ticket, &pol) != MK_OK || !pol.kms[0]) {
+    rc = say(why, "not a TRANSFER_INIT with a resolvable ticket", MK_E_MALFORMED);
+    goto out;
+  }
+  /* RESOLVE_INIT_PSK = HDR, T, RANDRr, [IDRr], [IDRkms], TICKET, [IDRpsk], V
+   * plus, when diverted, IDR(ID-AS) and EXT(CDIV) before V. DECISION: the
+   * CSB ID is the TRANSFER_INIT's (the CSB being keyed); IDRkms comes from
+   * the ticket policy; the CDIV extension carries no data (presence is the
+   * indication). */
+  mkt_hdr_init(&h, MK_DT_RESOLVE_INIT_PSK, true, ti->hdr.csb_id);
+  mk_enc_init(&e);
+  mk_enc_hdr(&e, &h);
+  mk_enc_t(&e, MK_TS_NTP_UTC, now);
+  mk_enc_randr(&e, MK_RAND_R, rand, MK_RAND_LEN);
+  mk_enc_idr(&e, MK_ROLE_R, MK_ID_URI, requester, strlen(requester));
+  mk_enc_idr(&e, MK_ROLE_KMS, MK_ID_URI, pol.kms, strlen(pol.kms));
+  mk_enc_raw(&e, MK_PT_TICKET, tk->raw, tk->len);
+  if (id_as && id_as[0])
+    mk_enc_idr(&e, MK_ROLE_AS, MK_ID_URI, id_as, strlen(id_as));
+  if (cdiv)
+    mk_enc_ext(&e, MK_EXT_CDIV, NULL, 0);
+  mk_enc_v(&e, MAC_ALG, NULL, MAC_LEN);
+  if (mk_enc_finish(&e, out, out_len) != 0)
+    goto out;
+  /* MAC: RESOLVE_INIT || Identity_r || Identity_kms; keys from the PSK
+   * with RANDRr only (RFC 6043 §5.1.2) */
+  struct mk_iov ids[2] = { { requester, strlen(requester) }, { pol.kms, strlen(pol.kms) } };
+  if (mkt_msg_key(psk, MK_C_AUTH, h.csb_id, false, NULL, 0, rand, MK_RAND_LEN, auth, KEY_LEN) != 0
+      || mkt_seal(*out, *out_len, auth, ids, 2) != 0) {
+    free(*out);
+    *out = NULL;
+    goto out;
+  }
+  rc = say(why, NULL, MK_OK);
+out:
+  mk_wipe(auth, sizeof auth);
+  free(ti);
+  return rc;
+}
+
+/* ---------------------------------------------------------------- KMS: RESOLVE_RESP */
+
+/* Everything the KMS establishes about a RESOLVE_INIT_PSK. */
+struct resolve_ctx {
+  struct mk_msg m;
+  unsigned char psk[MK_PSK_LEN];
+  unsigned char auth[KEY_LEN];          /* RESOLVE_INIT's auth key, for error messages */
+  bool authenticated;
+  const struct mk_payload *randrr;
+  struct opened_ticket tk;
+  struct mk_resolve_request req;
+};
+
+/* replay_tag = SHA-256("cdivas RESOLVE_INIT" || len requester || requester
+ * || T value (8 bytes) || len RANDRr || RANDRr): the same message always
+ * gives the same tag, any fresh T or RAND another one. */
+static int replay_tag(const char *requester, const struct mk_payload *t,
+                      const struct mk_payload *randrr, unsigned char tag[32])
+{
+  static const char dom[] = "cdivas RESOLVE_INIT";
+  unsigned char rl = (unsigned char)strlen(requester), nl = randrr->u.rand.len, tv[8];
+  for (int i = 0; i < 8; i++)
+    tv[i] = (unsigned char)(t->u.t.value >> (56 - 8 * i));
+  struct mk_iov parts[6] = { { dom, sizeof dom - 1 }, { &rl, 1 }, { requester, rl },
+                             { tv, 8 }, { &nl, 1 }, { randrr->u.rand.data, nl } };
+  return mk_sha256(parts, 6, tag);
+}
+
+/* Authenticates the requester (header, IDRr, PSK, MAC, timestamp). */
+static int resolve_auth(const struct mk_kms *kms, struct resolve_ctx *x, uint64_t now,
+                        struct kms_reply *r)
+{
+  const struct mk_msg *m = &x->m;
+  const struct mk_payload *idrr, *t;
+  bool ok = true;
+  if (m->hdr.data_type != MK_DT_RESOLVE_INIT_PSK)
+    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_DT, NULL, "not a RESOLVE_INIT_PSK");
+  if (m->hdr.prf != PRF)
+    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_PRF, NULL, "PRF not supported");
+  idrr = one(&m->pl, MK_PT_IDR, MK_ROLE_R);
+  x->randrr = one(&m->pl, MK_PT_RANDR, MK_RAND_R);
+  t = one(&m->pl, MK_PT_T, -1);
+  (void)opt(&m->pl, MK_PT_IDR, MK_ROLE_KMS, &ok);
+  (void)opt(&m->pl, MK_PT_IDR, MK_ROLE_AS, &ok);
+  if (!ok || !idrr || !x->randrr || !t || x->randrr->u.rand.len < MK_RAND_LEN
+      || !one(&m->pl, MK_PT_TICKET, -1) || m->hdr.n_cs != 0 || m->hdr.map_type != MK_MAP_EMPTY
+      || !mkt_final_v(m) || !mkt_idr_string(idrr, x->req.requester))
+    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_UNSPEC, NULL, "malformed RESOLVE_INIT_PSK");
+  if (!kms->lookup(kms->lookup_ctx, x->req.requester, x->psk))
+    return mkt_kms_fail(r, MK_E_UNKNOWN_USER, MK_ERR_ID, NULL, "unknown requester");
+  struct mk_iov ids[2] = { { x->req.requester, strlen(x->req.requester) },
+                           { kms->id, strlen(kms->id) } };
+  if (mkt_msg_key(x->psk, MK_C_AUTH, m->hdr.csb_id, false, NULL, 0, x->randrr->u.rand.data,
+                  x->randrr->u.rand.len, x->auth, KEY_LEN) != 0
+      || !mkt_verify(m, x->auth, ids, 2))
+    return mkt_kms_fail(r, MK_E_AUTH, MK_ERR_AUTH, NULL, "RESOLVE_INIT MAC check failed");
+  x->authenticated = true;
+  if (t->u.t.ts_type != MK_TS_NTP_UTC || !mkt_within_window(t->u.t.value, now, kms->window))
+    return mkt_kms_fail(r, MK_E_EXPIRED, MK_ERR_TS, x->auth,
+                        "RESOLVE_INIT timestamp outside the window");
+  if (replay_tag(x->req.requester, t, x->randrr, x->req.replay_tag) != 0)
+    return mkt_kms_fail(r, MK_E_NOMEM, MK_ERR_UNSPEC, x->auth, "crypto failure");
+  return MK_OK;
+}
+
+/* Opens the ticket and fills the request summary the KMS decides on. */
+static int resolve_ticket(const struct mk_kms *kms, struct resolve_ctx *x, uint64_t now,
+                          struct kms_reply *r)
+{
+  const struct mk_payload *tk = one(&x->m.pl, MK_PT_TICKET, -1), *as;
+  struct mk_resolve_request *q = &x->req;
+  const char *msg = NULL;
+  int rc = mkt_open_ticket(kms, tk, now, &x->tk, &msg);
+  if (rc != MK_OK) {
+    uint8_t err = rc == MK_E_EXPIRED ? MK_ERR_TS
+                : rc == MK_E_AUTH ? MK_ERR_AUTH : MK_ERR_TICKET;
+    return mkt_kms_fail(r, rc, err, x->auth, msg);
+  }
+  if (!mkt_initiator_data_ok(&tk->u.ticket, x->tk.mpkr))
+    return mkt_kms_fail(r, MK_E_AUTH, MK_ERR_AUTH, x->auth, "initiator data check failed");
+  strcpy(q->initiator, x->tk.pol.initiator);
+  q->n_recipients = x->tk.pol.n_recipients;
+  for (size_t i = 0; i < q->n_recipients; i++)
+    strcpy(q->recipients[i], x->tk.pol.recipients[i]);
+  bool ok = true;
+  as = opt(&x->m.pl, MK_PT_IDR, MK_ROLE_AS, &ok);
+  if (as && !mkt_idr_string(as, q->id_as))
+    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_ID, x->auth, "bad ID-AS");
+  for (size_t i = 0; i < x->m.pl.n; i++)
+    if (x->m.pl.p[i].type == MK_PT_EXT && x->m.pl.p[i].u.ext.type == MK_EXT_CDIV)
+      q->cdiv = true;
+  q->requester_allowed = mkt_policy_names(&x->tk.pol, q->requester);
+  memcpy(q->ticket_hash, x->tk.hash, 32);
+  return MK_OK;
+}
+
+static int resolve_check(const struct mk_kms *kms, const unsigned char *in, size_t in_len,
+                         uint64_t now, struct resolve_ctx *x, struct kms_reply *r)
+{
+  const char *dwhy = NULL;
+  memset(x, 0, sizeof *x);
+  if (!kms || !mkt_valid_id(kms->id) || !kms->lookup)
+    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_UNSPEC, NULL, "bad argument");
+  if (mk_decode(in, in_len, &x->m, &dwhy) != 0) {
+    r->csb = x->m.hdr_len ? x->m.hdr.csb_id : 0;
+    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_UNSPEC, NULL, dwhy);
+  }
+  r->csb = x->m.hdr.csb_id;  /* RFC 6043 §5.4: version, PRF func, CSB ID as in the message */
+  r->prf = x->m.hdr.prf;
+  int rc = resolve_auth(kms, x, now, r);
+  return rc == MK_OK ? resolve_ticket(kms, x, now, r) : rc;
+}
+
+static void resolve_ctx_free(struct resolve_ctx *x)
+{
+  if (!x)
+    return;
+  mk_wipe(x, sizeof *x);
+  free(x);
+}
+
+int mk_kms_resolve_open(const struct mk_kms *kms, const unsigned char *in, size_t in_len,
+                        uint64_t now, struct mk_resolve_request *req,
+                        unsigned char **out, size_t *out_len, const char **why)
+{
+  struct resolve_ctx *x = malloc(sizeof *x);
+  struct kms_reply r = { PRF, 0, now, out, out_len, why };
+  int rc;
+  if (out)
+    *out = NULL;
+  if (out_len)
+    *out_len = 0;
+  if (!x)
+    return say(why, "out of memory", MK_E_NOMEM);
+  if (!req) {
+    rc = mkt_kms_fail(&r, MK_E_MALFORMED, MK_ERR_UNSPEC, NULL, "bad argument");
+  } else if ((rc = resolve_check(kms, in, in_len, now, x, &r)) == MK_OK) {
+    *req = x->req;
+    rc = say(why, NULL, MK_OK);
+  }
+  resolve_ctx_free(x);
+  return rc;
+}
+
+/* RESOLVE_RESP = HDR, T, [IDRkms], KEMAC, [IDRr], [RANDRkms], V with the
+ * KEMAC holding MPKi || MPKr' || TGK' forked to the requester. */
+static int kms_resolve_resp(const struct mk_kms *kms, const struct resolve_ctx *x, uint64_t now,
+                            const unsigned char rand[MK_RAND_LEN], unsigned char **out,
+                            size_t *out_len)
+{
+  const char *id = x->req.requester;
+  unsigned char mpkr_f[KEY_LEN], tgk_f[KEY_LEN];
+  struct prot_keys k;
+  struct mk_hdr h;
+  struct mk_enc e;
+  int rc = -1;
+  uint32_t csb = x->m.hdr.csb_id;
+  if (mk_kdf_6043_fork(PRF, x->tk.mpkr, KEY_LEN, MK_C_FORK_MPKR, (const unsigned char *)id,
+                       strlen(id), rand, MK_RAND_LEN, mpkr_f) != 0
+      || mk_kdf_6043_fork(PRF, x->tk.tgk, KEY_LEN, MK_C_FORK_TGK, (const unsigned char *)id,
+                          strlen(id), rand, MK_RAND_LEN, tgk_f) != 0
+      || mkt_prot_keys_msg(x->psk, csb, true, NULL, 0, x->randrr->u.rand.data,
+                           x->randrr->u.rand.len, &k) != 0)
+    goto out;
+  struct key_item items[3] = {
+    { MK_KD_MPK, SPI_MPKI, x->tk.mpki }, { MK_KD_MPK, SPI_MPKR, mpkr_f },
+    { MK_KD_TGK, SPI_TGK, tgk_f },
+  };
+  mkt_hdr_init(&h, MK_DT_RESOLVE_RESP, false, csb);
+  mk_enc_init(&e);
+  mk_enc_hdr(&e, &h);
+  mk_enc_t(&e, MK_TS_NTP_UTC, now);
+  mk_enc_idr(&e, MK_ROLE_KMS, MK_ID_URI, kms->id, strlen(kms->id));
+  mkt_enc_kemac(&e, &k, csb, now, items, 3);
+  /* the forking modifier (IDRr, RANDRkms) - the authenticated requester */
+  mk_enc_idr(&e, MK_ROLE_R, MK_ID_URI, id, strlen(id));
+  mk_enc_randr(&e, MK_RAND_KMS, rand, MK_RAND_LEN);
+  mk_enc_v(&e, MAC_ALG, NULL, MAC_LEN);
+  if (mk_enc_finish(&e, out, out_len) != 0)
+    goto out;
+  struct mk_iov init = { x->m.buf, x->m.len };   /* RESOLVE_RESP || RESOLVE_INIT */
+  if (mkt_seal(*out, *out_len, k.auth, &init, 1) != 0) {
+    free(*out);
+    *out = NULL;
+    goto out;
+  }
+  rc = 0;
+out:
+  mk_wipe(&k, sizeof k);
+  mk_wipe(mpkr_f, sizeof mpkr_f);
+  mk_wipe(tgk_f, sizeof tgk_f);
+  return rc;
+}
+
+int mk_kms_resolve_finish(const struct mk_kms *kms, const unsigned char *in, size_t in_len,
+                          const struct mk_resolve_request *req, bool permit, uint64_t now,
+                          const unsigned char rand[MK_RAND_LEN],
+                          unsigned char **out, size_t *out_len, const char **why)
+{
+  struct resolve_ctx *x = malloc(sizeof *x);
+  struct kms_reply r = { PRF, 0, now, out, out_len, why };
+  int rc;
+  if (out)
+    *out = NULL;
+  if (out_len)
+    *out_len = 0;
+  if (!x)
+    return say(why, "out of memory", MK_E_NOMEM);
+  /* DECISION: stateless - the RESOLVE_INIT is checked again in full (MAC,
+   * timestamp window, ticket validity at `now`) and `req` must be the
+   * summary of this very message (same replay tag). */
+  if (!req || !rand || !out || !out_len)
+    rc = mkt_kms_fail(&r, MK_E_MALFORMED, MK_ERR_UNSPEC, NULL, "bad argument");
+  else if ((rc = resolve_check(kms, in, in_len, now, x, &r)) != MK_OK)
+    ;
+  else if (!mk_ct_equal(req->replay_tag, x->req.replay_tag, 32)
+           || strcmp(req->requester, x->req.requester) != 0)
+    rc = mkt_kms_fail(&r, MK_E_MALFORMED, MK_ERR_UNSPEC, x->auth, "request summary does not match");
+  else if (!permit)
+    rc = mkt_kms_fail(&r, MK_E_NOT_ALLOWED, MK_ERR_AUTH, x->auth, "not authorized to resolve");
+  else if (kms_resolve_resp(kms, x, now, rand, out, out_len) != 0)
+    rc = mkt_kms_fail(&r, MK_E_NOMEM, MK_ERR_UNSPEC, x->auth, "cannot build RESOLVE_RESP");
+  else
+    rc = say(why, NULL, MK_OK);
+  resolve_ctx_free(x);
+  return rc;
+}
+
+/* ---------------------------------------------------------------- C: keys */
+
+/* The parts of a RESOLVE_RESP C needs, MAC checked. */
+static int rr_open(const struct mk_msg *rr, const struct mk_msg *ri, const unsigned char *psk,
+                   unsigned char keys[3][KEY_LEN], const char **why)
+{
+  const struct mk_payload *randrr = one(&ri->pl, MK_PT_RANDR, MK_RAND_R);
+  const struct mk_payload *kemac = one(&rr->pl, MK_PT_KEMAC, -1), *t = one(&rr->pl, MK_PT_T, -1);
+  static const uint8_t types[3] = { MK_KD_MPK, MK_KD_MPK, MK_KD_TGK };
+  struct prot_keys k;
+  int rc;
+  if (rr->hdr.data_type != MK_DT_RESOLVE_RESP || rr->hdr.csb_id != ri->hdr.csb_id
+      || rr->hdr.prf != PRF || !randrr || !kemac || !t || !mkt_final_v(rr))
+    return say(why, "not a RESOLVE_RESP for this request", MK_E_MALFORMED);
+  if (mkt_prot_keys_msg(psk, rr->hdr.csb_id, true, NULL, 0, randrr->u.rand.data, randrr->u.rand.len,
+                        &k) != 0)
+    return say(why, "crypto failure", MK_E_NOMEM);
+  struct mk_iov init = { ri->buf, ri->len };
+  if (!mkt_verify(rr, k.auth, &init, 1))
+    rc = say(why, "RESOLVE_RESP MAC check failed", MK_E_AUTH);
+  else if (mkt_open_kemac(kemac, &k, rr->hdr.csb_id, t->u.t.value, types, 3, keys) != 0)
+    rc = say(why, "RESOLVE_RESP KEMAC cannot be opened", MK_E_MALFORMED);
+  else
+    rc = MK_OK;
+  mk_wipe(&k, sizeof k);
+  return rc;
+}
+
+int mk_resolve_resp(const unsigned char *resp, size_t resp_len,
+                    const char *requester, const unsigned char psk[MK_PSK_LEN],
+                    const unsigned char *resolve_init, size_t resolve_init_len,
+                    const unsigned char *transfer_init, size_t transfer_init_len,
+                    struct mk_session_keys *keys, const char **why)
+{
+  struct mk_msg *ri = malloc(sizeof *ri), *rr = malloc(sizeof *rr);
+  struct ti_view *ti = malloc(sizeof *ti);
+  const struct mk_payload *idrr, *rkms;
+  unsigned char k3[3][KEY_LEN];
+  int rc = say(why, "out of memory", MK_E_NOMEM);
+  memset(k3, 0, sizeof k3);
+  if (!ri || !rr || !ti)
+    goto out;
+  if (!mkt_valid_id(requester) || !psk || !keys
+      || mk_decode(resolve_init, resolve_init_len, ri, NULL) != 0
+      || ri->hdr.data_type != MK_DT_RESOLVE_INIT_PSK) {
+    rc = say(why, "bad argument (resolve_init)", MK_E_MALFORMED);
+    goto out;
+  }
+  if (mk_decode(resp, resp_len, rr, why) != 0) {
+    rc = MK_E_MALFORMED;
+    goto out;
+  }
+  if (rr->hdr.data_type == MK_DT_ERROR) {
+    rc = mkt_refused(rr, why);
+    goto out;
+  }
+  if ((rc = rr_open(rr, ri, psk, k3, why)) != MK_OK)
+    goto out;
+  idrr = one(&rr->pl, MK_PT_IDR, MK_ROLE_R);
+  rkms = one(&rr->pl, MK_PT_RANDR, MK_RAND_KMS);
+  memset(keys, 0, sizeof *keys);
+  /* DECISION: RANDRkms is exactly MK_RAND_LEN bytes (it is kept in the keys) */
+  if (!idrr || !rkms || rkms->u.rand.len != MK_RAND_LEN || !mkt_idr_string(idrr, keys->responder)) {
+    rc = say(why, "RESOLVE_RESP lacks the forking modifier", MK_E_MALFORMED);
+    goto out;
+  }
+  if (mkt_ti_open(transfer_init, transfer_init_len, ti) != 0) {
+    rc = say(why, "not a TRANSFER_INIT", MK_E_MALFORMED);
+    goto out;
+  }
+  if (!mkt_ti_authentic(ti, k3[0])) {
+    rc = say(why, "TRANSFER_INIT MAC check failed", MK_E_AUTH);
+    goto out;
+  }
+  keys->csb_id = ti->m.hdr.csb_id;
+  keys->cs_id = ti->cs_id;
+  memcpy(keys->mpkr, k3[1], KEY_LEN);
+  memcpy(keys->rand_kms, rkms->u.rand.data, MK_RAND_LEN);
+  if (mkt_session_keys(k3[2], ti->cs_id, ti->randri, keys) != 0) {
+    rc = say(why, "crypto failure", MK_E_NOMEM);
+    goto out;
+  }
+  rc = say(why, NULL, MK_OK);
+out:
+  if (rc != MK_OK && keys)
+    mk_wipe(keys, sizeof *keys);
+  mk_wipe(k3, sizeof k3);
+  free(ri);
+  free(rr);
+  free(ti);
+  return rc;
+}
