@@ -258,3 +258,25 @@ int mkt_kms_fail(const struct kms_reply *r, int rc, uint8_t err_no,
   }
   return say(r->why, msg, rc);
 }
+
+void mkt_kms_reply(struct kms_reply *r, uint64_t now, unsigned char **out, size_t *out_len,
+                   const char **why)
+{
+  *r = (struct kms_reply){ .prf = PRF, .csb = 0, .now = now, .out = out, .out_len = out_len,
+                           .why = why };
+}
+
+int mkt_kms_decode(const struct mk_kms *kms, const unsigned char *in, size_t in_len,
+                   struct mk_msg *m, struct kms_reply *r)
+{
+  const char *dwhy = NULL;
+  if (!kms || !mkt_valid_id(kms->id) || !kms->lookup)
+    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_UNSPEC, NULL, "bad argument");
+  if (mk_decode(in, in_len, m, &dwhy) != 0) {
+    r->csb = m->hdr_len ? m->hdr.csb_id : 0;
+    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_UNSPEC, NULL, dwhy);
+  }
+  r->csb = m->hdr.csb_id;    /* RFC 6043 §5.4: version, PRF func, CSB ID as in the message */
+  r->prf = m->hdr.prf;
+  return MK_OK;
+}

@@ -192,8 +192,19 @@ struct kms_reply {
   const char **why;
 };
 
+/* A reply context for a KMS call: our PRF and CSB ID 0 until the message
+ * in question is decoded. */
+void mkt_kms_reply(struct kms_reply *r, uint64_t now, unsigned char **out, size_t *out_len,
+                   const char **why);
+
 int mkt_kms_fail(const struct kms_reply *r, int rc, uint8_t err_no,
                  const unsigned char *auth_key, const char *msg);
+
+/* What every KMS call starts with: the KMS's own settings checked, then
+ * `in` decoded into *m, and the reply context given the message's PRF and
+ * CSB ID (RFC 6043 §5.4). MK_OK, or an error message and MK_E_MALFORMED. */
+int mkt_kms_decode(const struct mk_kms *kms, const unsigned char *in, size_t in_len,
+                   struct mk_msg *m, struct kms_reply *r);
 
 /* ---------------------------------------------------------------- the base ticket */
 

@@ -184,23 +184,20 @@ int mk_kms_request(const struct mk_kms *kms, const unsigned char *in, size_t in_
   struct ticket_secrets s;
   unsigned char mpki[KEY_LEN], mpkr[KEY_LEN], auth[KEY_LEN], *ticket = NULL;
   size_t ticket_len = 0;
-  const char *dwhy = NULL;
-  struct kms_reply r = { PRF, 0, now, out, out_len, why };
+  struct kms_reply r;
   int rc;
+  mkt_kms_reply(&r, now, out, out_len, why);
   memset(&rq, 0, sizeof rq);
   if (!m)
     return say(why, "out of memory", MK_E_NOMEM);
-  if (!kms || !mkt_valid_id(kms->id) || !kms->lookup || !rand_tgk) {
+  if (!rand_tgk)
+    rc = mkt_kms_fail(&r, MK_E_MALFORMED, MK_ERR_UNSPEC, NULL, "bad argument");
+  else
+    rc = mkt_kms_decode(kms, in, in_len, m, &r);
+  if (rc != MK_OK) {
     free(m);
-    return mkt_kms_fail(&r, MK_E_MALFORMED, MK_ERR_UNSPEC, NULL, "bad argument");
+    return rc;
   }
-  if (mk_decode(in, in_len, m, &dwhy) != 0) {
-    r.csb = m->hdr_len ? m->hdr.csb_id : 0;
-    free(m);
-    return mkt_kms_fail(&r, MK_E_MALFORMED, MK_ERR_UNSPEC, NULL, dwhy);
-  }
-  r.csb = m->hdr.csb_id;     /* RFC 6043 §5.4: version, PRF func, CSB ID as in the message */
-  r.prf = m->hdr.prf;
   if ((rc = kms_check_request(kms, m, now, &rq, &r)) != MK_OK)
     goto out;
   if (mkt_msg_key(rq.psk, MK_C_AUTH, m->hdr.csb_id, false, rq.randri->u.rand.data,

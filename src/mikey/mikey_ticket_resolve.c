@@ -83,7 +83,6 @@ struct resolve_ctx {
   struct mk_msg m;
   unsigned char psk[MK_PSK_LEN];
   unsigned char auth[KEY_LEN];          /* RESOLVE_INIT's auth key, for error messages */
-  bool authenticated;
   const struct mk_payload *randrr;
   struct opened_ticket tk;
   struct mk_resolve_request req;
@@ -132,7 +131,6 @@ static int resolve_auth(const struct mk_kms *kms, struct resolve_ctx *x, uint64_
                   x->randrr->u.rand.len, x->auth, KEY_LEN) != 0
       || !mkt_verify(m, x->auth, ids, 2))
     return mkt_kms_fail(r, MK_E_AUTH, MK_ERR_AUTH, NULL, "RESOLVE_INIT MAC check failed");
-  x->authenticated = true;
   if (t->u.t.ts_type != MK_TS_NTP_UTC || !mkt_within_window(t->u.t.value, now, kms->window))
     return mkt_kms_fail(r, MK_E_EXPIRED, MK_ERR_TS, x->auth,
                         "RESOLVE_INIT timestamp outside the window");
@@ -175,18 +173,27 @@ static int resolve_ticket(const struct mk_kms *kms, struct resolve_ctx *x, uint6
 static int resolve_check(const struct mk_kms *kms, const unsigned char *in, size_t in_len,
                          uint64_t now, struct resolve_ctx *x, struct kms_reply *r)
 {
-  const char *dwhy = NULL;
   memset(x, 0, sizeof *x);
-  if (!kms || !mkt_valid_id(kms->id) || !kms->lookup)
-    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_UNSPEC, NULL, "bad argument");
-  if (mk_decode(in, in_len, &x->m, &dwhy) != 0) {
-    r->csb = x->m.hdr_len ? x->m.hdr.csb_id : 0;
-    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_UNSPEC, NULL, dwhy);
-  }
-  r->csb = x->m.hdr.csb_id;  /* RFC 6043 §5.4: version, PRF func, CSB ID as in the message */
-  r->prf = x->m.hdr.prf;
-  int rc = resolve_auth(kms, x, now, r);
+  int rc = mkt_kms_decode(kms, in, in_len, &x->m, r);
+  if (rc == MK_OK)
+    rc = resolve_auth(kms, x, now, r);
   return rc == MK_OK ? resolve_ticket(kms, x, now, r) : rc;
+}
+
+/* What mk_kms_resolve_open and _finish start with: no message out yet, the
+ * reply context for error messages, and the work area *x (freed with
+ * resolve_ctx_free). MK_OK, or MK_E_NOMEM. */
+static int resolve_start(struct kms_reply *r, struct resolve_ctx **x, uint64_t now,
+                         unsigned char **out, size_t *out_len, const char **why)
+{
+  mkt_kms_reply(r, now, out, out_len, why);
+  if (out)
+    *out = NULL;
+  if (out_len)
+    *out_len = 0;
+  if (!(*x = malloc(sizeof **x)))
+    return say(why, "out of memory", MK_E_NOMEM);
+  return MK_OK;
 }
 
 static void resolve_ctx_free(struct resolve_ctx *x)
@@ -201,15 +208,11 @@ int mk_kms_resolve_open(const struct mk_kms *kms, const unsigned char *in, size_
                         uint64_t now, struct mk_resolve_request *req,
                         unsigned char **out, size_t *out_len, const char **why)
 {
-  struct resolve_ctx *x = malloc(sizeof *x);
-  struct kms_reply r = { PRF, 0, now, out, out_len, why };
-  int rc;
-  if (out)
-    *out = NULL;
-  if (out_len)
-    *out_len = 0;
-  if (!x)
-    return say(why, "out of memory", MK_E_NOMEM);
+  struct kms_reply r;
+  struct resolve_ctx *x;
+  int rc = resolve_start(&r, &x, now, out, out_len, why);
+  if (rc != MK_OK)
+    return rc;
   if (!req) {
     rc = mkt_kms_fail(&r, MK_E_MALFORMED, MK_ERR_UNSPEC, NULL, "bad argument");
   } else if ((rc = resolve_check(kms, in, in_len, now, x, &r)) == MK_OK) {
@@ -275,15 +278,11 @@ int mk_kms_resolve_finish(const struct mk_kms *kms, const unsigned char *in, siz
                           const unsigned char rand[MK_RAND_LEN],
                           unsigned char **out, size_t *out_len, const char **why)
 {
-  struct resolve_ctx *x = malloc(sizeof *x);
-  struct kms_reply r = { PRF, 0, now, out, out_len, why };
-  int rc;
-  if (out)
-    *out = NULL;
-  if (out_len)
-    *out_len = 0;
-  if (!x)
-    return say(why, "out of memory", MK_E_NOMEM);
+  struct kms_reply r;
+  struct resolve_ctx *x;
+  int rc = resolve_start(&r, &x, now, out, out_len, why);
+  if (rc != MK_OK)
+    return rc;
   /* DECISION: stateless - the RESOLVE_INIT is checked again in full (MAC,
    * timestamp window, ticket validity at `now`) and `req` must be the
    * summary of this very message (same replay tag). */
