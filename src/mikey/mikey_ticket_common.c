@@ -237,7 +237,8 @@ static const char *error_text(uint8_t err_no)
   }
 }
 
-int mkt_refused(const struct mk_msg *m, const char **why)
+/* When `m` is an error message: MK_E_REFUSED with the first ERR's text. */
+static int refused(const struct mk_msg *m, const char **why)
 {
   const struct mk_payload *err = NULL;
   for (size_t i = 0; i < m->pl.n && !err; i++)
@@ -257,6 +258,46 @@ int mkt_kms_fail(const struct kms_reply *r, int rc, uint8_t err_no,
       rc = MK_E_NOMEM;
   }
   return say(r->why, msg, rc);
+}
+
+/* ---------------------------------------------------------------- answers */
+
+int mkt_decode_answer(const unsigned char *buf, size_t len, struct mk_msg *m, const char **why)
+{
+  if (mk_decode(buf, len, m, why) != 0)
+    return MK_E_MALFORMED;
+  if (m->hdr.data_type == MK_DT_ERROR)
+    return refused(m, why);
+  return MK_OK;
+}
+
+int mkt_open_kms_answer(const struct mk_msg *ans, const struct mk_msg *init,
+                        const struct kms_answer *kind, const unsigned char *psk,
+                        unsigned char keys[3][KEY_LEN], const char **why)
+{
+  static const uint8_t types[3] = { MK_KD_MPK, MK_KD_MPK, MK_KD_TGK };
+  const struct mk_payload *rand = one(&init->pl, MK_PT_RANDR, kind->rand_role);
+  const struct mk_payload *kemac = one(&ans->pl, MK_PT_KEMAC, -1), *t = one(&ans->pl, MK_PT_T, -1);
+  bool ours = kind->rand_role == MK_RAND_I;    /* whose RAND: RANDRi or RANDRr */
+  struct prot_keys k;
+  int rc;
+  if (ans->hdr.data_type != kind->data_type || ans->hdr.csb_id != init->hdr.csb_id
+      || ans->hdr.prf != PRF || (kind->also && !one(&ans->pl, kind->also, -1)) || !rand
+      || !kemac || !t || !mkt_final_v(ans))
+    return say(why, kind->not_it, MK_E_MALFORMED);
+  if (mkt_prot_keys_msg(psk, ans->hdr.csb_id, true, ours ? rand->u.rand.data : NULL,
+                        ours ? rand->u.rand.len : 0, ours ? NULL : rand->u.rand.data,
+                        ours ? 0 : rand->u.rand.len, &k) != 0)
+    return say(why, "crypto failure", MK_E_NOMEM);
+  struct mk_iov whole_init = { init->buf, init->len };
+  if (!mkt_verify(ans, k.auth, &whole_init, 1))
+    rc = say(why, kind->bad_mac, MK_E_AUTH);
+  else if (mkt_open_kemac(kemac, &k, ans->hdr.csb_id, t->u.t.value, types, 3, keys) != 0)
+    rc = say(why, kind->bad_kemac, MK_E_MALFORMED);
+  else
+    rc = MK_OK;
+  mk_wipe(&k, sizeof k);
+  return rc;
 }
 
 void mkt_kms_reply(struct kms_reply *r, uint64_t now, unsigned char **out, size_t *out_len,

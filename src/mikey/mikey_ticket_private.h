@@ -178,8 +178,6 @@ void mkt_enc_kemac(struct mk_enc *e, const struct prot_keys *k, uint32_t csb, ui
 int mkt_open_kemac(const struct mk_payload *kemac, const struct prot_keys *k, uint32_t csb,
                    uint64_t t, const uint8_t *types, size_t n, unsigned char (*keys)[KEY_LEN]);
 
-/* When `m` is an error message: MK_E_REFUSED with the first ERR's text. */
-int mkt_refused(const struct mk_msg *m, const char **why);
 
 /* The KMS's failure path: an error message in *out (when out is given)
  * and the code. */
@@ -205,6 +203,31 @@ int mkt_kms_fail(const struct kms_reply *r, int rc, uint8_t err_no,
  * CSB ID (RFC 6043 §5.4). MK_OK, or an error message and MK_E_MALFORMED. */
 int mkt_kms_decode(const struct mk_kms *kms, const unsigned char *in, size_t in_len,
                    struct mk_msg *m, struct kms_reply *r);
+
+/* ---------------------------------------------------------------- answers */
+
+/* Decodes the answer to a message of ours into *m: MK_OK, MK_E_MALFORMED
+ * with the decoder's reason, or MK_E_REFUSED (with its ERR's text) when it
+ * is a MIKEY error message. */
+int mkt_decode_answer(const unsigned char *buf, size_t len, struct mk_msg *m, const char **why);
+
+/* What the KMS's answer to a request of ours must be (REQUEST_RESP to
+ * REQUEST_INIT_PSK, RESOLVE_RESP to RESOLVE_INIT_PSK), and what to say
+ * when it is not. */
+struct kms_answer {
+  uint8_t data_type;       /* MK_DT_REQUEST_RESP or MK_DT_RESOLVE_RESP */
+  uint16_t also;           /* a payload it carries besides T, KEMAC, V; 0 for none */
+  uint8_t rand_role;       /* our RAND in the request: MK_RAND_I or MK_RAND_R */
+  const char *not_it, *bad_mac, *bad_kemac;
+};
+
+/* Opens the KMS's answer `ans` to our `init`: its type, CSB ID and PRF as
+ * `kind` says, the MAC over answer || request under keys from `psk` and
+ * our RAND (RFC 6043 §5.1.2), then the KEMAC's MPKi, MPKr and TGK into
+ * keys. MK_OK, or MK_E_MALFORMED / MK_E_AUTH / MK_E_NOMEM with *why. */
+int mkt_open_kms_answer(const struct mk_msg *ans, const struct mk_msg *init,
+                        const struct kms_answer *kind, const unsigned char *psk,
+                        unsigned char keys[3][KEY_LEN], const char **why);
 
 /* ---------------------------------------------------------------- the base ticket */
 

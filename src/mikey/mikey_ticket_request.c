@@ -237,15 +237,16 @@ int mk_request_resp(const unsigned char *resp, size_t resp_len,
                     const unsigned char *request, size_t request_len,
                     unsigned char **state, size_t *state_len, const char **why)
 {
+  static const struct kms_answer answer = {
+    MK_DT_REQUEST_RESP, MK_PT_TICKET, MK_RAND_I, "not a REQUEST_RESP for this request",
+    "REQUEST_RESP MAC check failed", "REQUEST_RESP KEMAC cannot be opened",
+  };
   struct mk_msg *rq = malloc(sizeof *rq), *rs = malloc(sizeof *rs);
-  const struct mk_payload *randri, *tk, *kemac, *t;
-  struct prot_keys k;
+  const struct mk_payload *tk;
   struct policy pol;
   struct a_state st;
   unsigned char keys[3][KEY_LEN];
-  static const uint8_t types[3] = { MK_KD_MPK, MK_KD_MPK, MK_KD_TGK };
   int rc;
-  memset(&k, 0, sizeof k);
   memset(keys, 0, sizeof keys);
   if (!rq || !rs) {
     rc = say(why, "out of memory", MK_E_NOMEM);
@@ -254,40 +255,14 @@ int mk_request_resp(const unsigned char *resp, size_t resp_len,
   if (!mkt_valid_id(initiator) || !psk || !state || !state_len
       || mk_decode(request, request_len, rq, NULL) != 0
       || rq->hdr.data_type != MK_DT_REQUEST_INIT_PSK
-      || !(randri = one(&rq->pl, MK_PT_RANDR, MK_RAND_I))) {
+      || !one(&rq->pl, MK_PT_RANDR, MK_RAND_I)) {
     rc = say(why, "bad argument (request)", MK_E_MALFORMED);
     goto out;
   }
-  if (mk_decode(resp, resp_len, rs, why) != 0) {
-    rc = MK_E_MALFORMED;
+  if ((rc = mkt_decode_answer(resp, resp_len, rs, why)) != MK_OK
+      || (rc = mkt_open_kms_answer(rs, rq, &answer, psk, keys, why)) != MK_OK)
     goto out;
-  }
-  if (rs->hdr.data_type == MK_DT_ERROR) {
-    rc = mkt_refused(rs, why);
-    goto out;
-  }
   tk = one(&rs->pl, MK_PT_TICKET, -1);
-  kemac = one(&rs->pl, MK_PT_KEMAC, -1);
-  t = one(&rs->pl, MK_PT_T, -1);
-  if (rs->hdr.data_type != MK_DT_REQUEST_RESP || rs->hdr.csb_id != rq->hdr.csb_id
-      || rs->hdr.prf != PRF || !tk || !kemac || !t || !mkt_final_v(rs)) {
-    rc = say(why, "not a REQUEST_RESP for this request", MK_E_MALFORMED);
-    goto out;
-  }
-  if (mkt_prot_keys_msg(psk, rs->hdr.csb_id, true, randri->u.rand.data, randri->u.rand.len, NULL, 0,
-                        &k) != 0) {
-    rc = say(why, "crypto failure", MK_E_NOMEM);
-    goto out;
-  }
-  struct mk_iov init = { request, request_len };
-  if (!mkt_verify(rs, k.auth, &init, 1)) {
-    rc = say(why, "REQUEST_RESP MAC check failed", MK_E_AUTH);
-    goto out;
-  }
-  if (mkt_open_kemac(kemac, &k, rs->hdr.csb_id, t->u.t.value, types, 3, keys) != 0) {
-    rc = say(why, "REQUEST_RESP KEMAC cannot be opened", MK_E_MALFORMED);
-    goto out;
-  }
   /* RFC 6043 §4.2.1.6: the granted policy must be acceptable */
   if (!mkt_policy_fields_ok(&tk->u.ticket) || mkt_parse_policy(&tk->u.ticket, &pol) != MK_OK
       || strcmp(pol.initiator, initiator) != 0 || !pol.kms[0] || tk->u.ticket.id_len != 0) {
@@ -303,10 +278,9 @@ int mk_request_resp(const unsigned char *resp, size_t resp_len,
   st.ticket = tk->raw;
   st.ticket_len = tk->len;
   rc = mkt_state_encode(&st, state, state_len) == 0 ? say(why, NULL, MK_OK)
-                                                : say(why, "out of memory", MK_E_NOMEM);
+                                                    : say(why, "out of memory", MK_E_NOMEM);
   mk_wipe(&st, sizeof st);
 out:
-  mk_wipe(&k, sizeof k);
   mk_wipe(keys, sizeof keys);
   free(rq);
   free(rs);

@@ -305,38 +305,16 @@ int mk_kms_resolve_finish(const struct mk_kms *kms, const unsigned char *in, siz
 
 /* ---------------------------------------------------------------- C: keys */
 
-/* The parts of a RESOLVE_RESP C needs, MAC checked. */
-static int rr_open(const struct mk_msg *rr, const struct mk_msg *ri, const unsigned char *psk,
-                   unsigned char keys[3][KEY_LEN], const char **why)
-{
-  const struct mk_payload *randrr = one(&ri->pl, MK_PT_RANDR, MK_RAND_R);
-  const struct mk_payload *kemac = one(&rr->pl, MK_PT_KEMAC, -1), *t = one(&rr->pl, MK_PT_T, -1);
-  static const uint8_t types[3] = { MK_KD_MPK, MK_KD_MPK, MK_KD_TGK };
-  struct prot_keys k;
-  int rc;
-  if (rr->hdr.data_type != MK_DT_RESOLVE_RESP || rr->hdr.csb_id != ri->hdr.csb_id
-      || rr->hdr.prf != PRF || !randrr || !kemac || !t || !mkt_final_v(rr))
-    return say(why, "not a RESOLVE_RESP for this request", MK_E_MALFORMED);
-  if (mkt_prot_keys_msg(psk, rr->hdr.csb_id, true, NULL, 0, randrr->u.rand.data, randrr->u.rand.len,
-                        &k) != 0)
-    return say(why, "crypto failure", MK_E_NOMEM);
-  struct mk_iov init = { ri->buf, ri->len };
-  if (!mkt_verify(rr, k.auth, &init, 1))
-    rc = say(why, "RESOLVE_RESP MAC check failed", MK_E_AUTH);
-  else if (mkt_open_kemac(kemac, &k, rr->hdr.csb_id, t->u.t.value, types, 3, keys) != 0)
-    rc = say(why, "RESOLVE_RESP KEMAC cannot be opened", MK_E_MALFORMED);
-  else
-    rc = MK_OK;
-  mk_wipe(&k, sizeof k);
-  return rc;
-}
-
 int mk_resolve_resp(const unsigned char *resp, size_t resp_len,
                     const char *requester, const unsigned char psk[MK_PSK_LEN],
                     const unsigned char *resolve_init, size_t resolve_init_len,
                     const unsigned char *transfer_init, size_t transfer_init_len,
                     struct mk_session_keys *keys, const char **why)
 {
+  static const struct kms_answer answer = {
+    MK_DT_RESOLVE_RESP, 0, MK_RAND_R, "not a RESOLVE_RESP for this request",
+    "RESOLVE_RESP MAC check failed", "RESOLVE_RESP KEMAC cannot be opened",
+  };
   struct mk_msg *ri = malloc(sizeof *ri), *rr = malloc(sizeof *rr);
   struct ti_view *ti = malloc(sizeof *ti);
   const struct mk_payload *idrr, *rkms;
@@ -351,15 +329,8 @@ int mk_resolve_resp(const unsigned char *resp, size_t resp_len,
     rc = say(why, "bad argument (resolve_init)", MK_E_MALFORMED);
     goto out;
   }
-  if (mk_decode(resp, resp_len, rr, why) != 0) {
-    rc = MK_E_MALFORMED;
-    goto out;
-  }
-  if (rr->hdr.data_type == MK_DT_ERROR) {
-    rc = mkt_refused(rr, why);
-    goto out;
-  }
-  if ((rc = rr_open(rr, ri, psk, k3, why)) != MK_OK)
+  if ((rc = mkt_decode_answer(resp, resp_len, rr, why)) != MK_OK
+      || (rc = mkt_open_kms_answer(rr, ri, &answer, psk, k3, why)) != MK_OK)
     goto out;
   idrr = one(&rr->pl, MK_PT_IDR, MK_ROLE_R);
   rkms = one(&rr->pl, MK_PT_RANDR, MK_RAND_KMS);

@@ -271,14 +271,8 @@ int mk_initiator_keys(const unsigned char *state, size_t state_len,
     rc = say(why, "TRANSFER_INIT does not carry this state's ticket", MK_E_MALFORMED);
     goto out;
   }
-  if (mk_decode(transfer_resp, transfer_resp_len, tr, why) != 0) {
-    rc = MK_E_MALFORMED;
+  if ((rc = mkt_decode_answer(transfer_resp, transfer_resp_len, tr, why)) != MK_OK)
     goto out;
-  }
-  if (tr->hdr.data_type == MK_DT_ERROR) {
-    rc = mkt_refused(tr, why);
-    goto out;
-  }
   idrr = one(&tr->pl, MK_PT_IDR, MK_ROLE_R);
   rkms = one(&tr->pl, MK_PT_RANDR, MK_RAND_KMS);
   memset(keys, 0, sizeof *keys);
@@ -308,8 +302,9 @@ int mk_initiator_keys(const unsigned char *state, size_t state_len,
   keys->cs_id = ti->cs_id;
   memcpy(keys->mpkr, mpkr_f, KEY_LEN);
   memcpy(keys->rand_kms, rkms->u.rand.data, MK_RAND_LEN);
-  rc = mkt_session_keys(tgk_f, ti->cs_id, ti->randri, keys) == 0 ? say(why, NULL, MK_OK)
-                                                            : say(why, "crypto", MK_E_NOMEM);
+  rc = mkt_session_keys(tgk_f, ti->cs_id, ti->randri, keys) == 0
+           ? say(why, NULL, MK_OK)
+           : say(why, "crypto", MK_E_NOMEM);
 out:
   if (rc != MK_OK && keys)
     mk_wipe(keys, sizeof *keys);
