@@ -181,19 +181,20 @@ static int resolve_check(const struct mk_kms *kms, const unsigned char *in, size
 }
 
 /* What mk_kms_resolve_open and _finish start with: no message out yet, the
- * reply context for error messages, and the work area *x (freed with
- * resolve_ctx_free). MK_OK, or MK_E_NOMEM. */
-static int resolve_start(struct kms_reply *r, struct resolve_ctx **x, uint64_t now,
-                         unsigned char **out, size_t *out_len, const char **why)
+ * reply context for error messages, and the work area (freed with
+ * resolve_ctx_free), NULL with *why when out of memory. */
+static struct resolve_ctx *resolve_start(struct kms_reply *r, uint64_t now, unsigned char **out,
+                                         size_t *out_len, const char **why)
 {
   mkt_kms_reply(r, now, out, out_len, why);
   if (out)
     *out = NULL;
   if (out_len)
     *out_len = 0;
-  if (!(*x = malloc(sizeof **x)))
-    return say(why, "out of memory", MK_E_NOMEM);
-  return MK_OK;
+  struct resolve_ctx *x = malloc(sizeof *x);
+  if (!x)
+    say(why, "out of memory", MK_E_NOMEM);
+  return x;
 }
 
 static void resolve_ctx_free(struct resolve_ctx *x)
@@ -209,13 +210,12 @@ int mk_kms_resolve_open(const struct mk_kms *kms, const unsigned char *in, size_
                         unsigned char **out, size_t *out_len, const char **why)
 {
   struct kms_reply r;
-  struct resolve_ctx *x;
-  int rc = resolve_start(&r, &x, now, out, out_len, why);
-  if (rc != MK_OK)
-    return rc;
-  if (!req) {
-    rc = mkt_kms_fail(&r, MK_E_MALFORMED, MK_ERR_UNSPEC, NULL, "bad argument");
-  } else if ((rc = resolve_check(kms, in, in_len, now, x, &r)) == MK_OK) {
+  struct resolve_ctx *x = resolve_start(&r, now, out, out_len, why);
+  if (!x)
+    return MK_E_NOMEM;
+  int rc = req ? resolve_check(kms, in, in_len, now, x, &r)
+               : mkt_kms_fail(&r, MK_E_MALFORMED, MK_ERR_UNSPEC, NULL, "bad argument");
+  if (rc == MK_OK) {
     *req = x->req;
     rc = say(why, NULL, MK_OK);
   }
@@ -279,13 +279,13 @@ int mk_kms_resolve_finish(const struct mk_kms *kms, const unsigned char *in, siz
                           unsigned char **out, size_t *out_len, const char **why)
 {
   struct kms_reply r;
-  struct resolve_ctx *x;
-  int rc = resolve_start(&r, &x, now, out, out_len, why);
-  if (rc != MK_OK)
-    return rc;
+  struct resolve_ctx *x = resolve_start(&r, now, out, out_len, why);
+  if (!x)
+    return MK_E_NOMEM;
   /* DECISION: stateless - the RESOLVE_INIT is checked again in full (MAC,
    * timestamp window, ticket validity at `now`) and `req` must be the
    * summary of this very message (same replay tag). */
+  int rc;
   if (!req || !rand || !out || !out_len)
     rc = mkt_kms_fail(&r, MK_E_MALFORMED, MK_ERR_UNSPEC, NULL, "bad argument");
   else if ((rc = resolve_check(kms, in, in_len, now, x, &r)) != MK_OK)
