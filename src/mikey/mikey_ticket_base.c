@@ -279,19 +279,14 @@ int mkt_initiator_data(const unsigned char mpkr[KEY_LEN], const unsigned char ma
 {
   struct mk_enc e;
   unsigned char key[KEY_LEN];
-  mk_enc_init(&e);
-  mk_enc_first(&e);
-  mk_enc_v(&e, MAC_ALG, mac_i, MAC_LEN);
-  mk_enc_v(&e, MAC_ALG, NULL, MAC_LEN);
-  if (mk_enc_finish(&e, out, out_len) != 0)
-    return -1;
-  int rc = mk_kdf_6043_initiator_data(PRF, mpkr, KEY_LEN, MK_C_AUTH, key, KEY_LEN) == 0
-        && mkt_seal(*out, *out_len, key, NULL, 0) == 0 ? 0 : -1;
-  mk_wipe(key, sizeof key);
-  if (rc != 0) {
-    free(*out);
-    *out = NULL;
+  int rc = -1;
+  if (mk_kdf_6043_initiator_data(PRF, mpkr, KEY_LEN, MK_C_AUTH, key, KEY_LEN) == 0) {
+    mk_enc_init(&e);
+    mk_enc_first(&e);
+    mk_enc_v(&e, MAC_ALG, mac_i, MAC_LEN);
+    rc = mkt_finish_with_v(&e, key, NULL, 0, out, out_len) == 0 ? 0 : -1;
   }
+  mk_wipe(key, sizeof key);
   return rc;
 }
 

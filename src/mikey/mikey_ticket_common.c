@@ -88,8 +88,11 @@ int mkt_mac_parts(const unsigned char *key, const struct mk_iov *parts, size_t n
   return mk_mac(MAC_ALG, key, KEY_LEN, parts, n, mac, &len) == 0 && len == MAC_LEN ? 0 : -1;
 }
 
-int mkt_seal(unsigned char *msg, size_t len, const unsigned char *key,
-             const struct mk_iov *extra, size_t n_extra)
+/* Fills the MAC field (the last MAC_LEN bytes) of a finished message whose
+ * last payload is V: the MAC covers the message up to the MAC field, then
+ * `extra` (identities or the initial message, RFC 6043 Table 5.2). */
+static int seal(unsigned char *msg, size_t len, const unsigned char *key,
+                const struct mk_iov *extra, size_t n_extra)
 {
   struct mk_iov parts[4];
   if (len < MAC_LEN || n_extra > 3)
@@ -98,6 +101,20 @@ int mkt_seal(unsigned char *msg, size_t len, const unsigned char *key,
   for (size_t i = 0; i < n_extra; i++)
     parts[1 + i] = extra[i];
   return mkt_mac_parts(key, parts, 1 + n_extra, msg + len - MAC_LEN);
+}
+
+int mkt_finish_with_v(struct mk_enc *e, const unsigned char *key, const struct mk_iov *extra,
+                      size_t n_extra, unsigned char **out, size_t *out_len)
+{
+  mk_enc_v(e, MAC_ALG, NULL, MAC_LEN);
+  if (mk_enc_finish(e, out, out_len) != 0)
+    return -1;
+  if (seal(*out, *out_len, key, extra, n_extra) != 0) {
+    free(*out);
+    *out = NULL;
+    return -2;
+  }
+  return 0;
 }
 
 const struct mk_payload *mkt_final_v(const struct mk_msg *m)
@@ -211,16 +228,9 @@ static int build_error(uint8_t prf, uint32_t csb, uint64_t now, uint8_t err_no,
   mk_enc_hdr(&e, &h);
   mk_enc_t(&e, MK_TS_NTP_UTC, now);
   mk_enc_err(&e, err_no);
-  if (auth_key)
-    mk_enc_v(&e, MAC_ALG, NULL, MAC_LEN);
-  if (mk_enc_finish(&e, out, out_len) != 0)
-    return -1;
-  if (auth_key && mkt_seal(*out, *out_len, auth_key, NULL, 0) != 0) {
-    free(*out);
-    *out = NULL;
-    return -1;
-  }
-  return 0;
+  if (!auth_key)
+    return mk_enc_finish(&e, out, out_len);
+  return mkt_finish_with_v(&e, auth_key, NULL, 0, out, out_len) == 0 ? 0 : -1;
 }
 
 static const char *error_text(uint8_t err_no)

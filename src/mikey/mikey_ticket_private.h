@@ -140,11 +140,13 @@ int mkt_prot_keys_msg(const unsigned char *key, uint32_t csb, bool response,
 int mkt_mac_parts(const unsigned char *key, const struct mk_iov *parts, size_t n,
                   unsigned char mac[MAC_LEN]);
 
-/* Fills the MAC field (the last MAC_LEN bytes) of a finished message whose
- * last payload is V: the MAC covers the message up to the MAC field, then
- * `extra` (identities or the initial message, RFC 6043 Table 5.2). */
-int mkt_seal(unsigned char *msg, size_t len, const unsigned char *key,
-             const struct mk_iov *extra, size_t n_extra);
+/* Ends a message with its V payload (HMAC-SHA-256-256 under `key`) and
+ * finishes it: the MAC covers the message up to the MAC field, then
+ * `extra` (identities or the initial message, RFC 6043 Table 5.2).
+ * 0 with *out (caller frees); -1 when the message could not be encoded,
+ * -2 when it could not be MACed (nothing is handed out then). */
+int mkt_finish_with_v(struct mk_enc *e, const unsigned char *key, const struct mk_iov *extra,
+                      size_t n_extra, unsigned char **out, size_t *out_len);
 
 /* The V payload ending a decoded message, if it is ours (alg 2, 32 bytes). */
 const struct mk_payload *mkt_final_v(const struct mk_msg *m);

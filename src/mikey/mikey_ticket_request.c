@@ -38,6 +38,11 @@ int mk_request_init(const char *initiator, const unsigned char psk[MK_PSK_LEN],
     free(tp);
     return say(why, "out of memory", MK_E_NOMEM);
   }
+  if (mkt_msg_key(psk, MK_C_AUTH, csb_id, false, rand, MK_RAND_LEN, NULL, 0, auth, KEY_LEN) != 0) {
+    free(tp);
+    mk_wipe(auth, sizeof auth);
+    return say(why, "crypto failure", MK_E_NOMEM);
+  }
   struct mk_ticket_fields t = { .ticket_type = MK_TICKET_MIKEY_BASE, .subtype = 1, .version = 1,
                                 .prf = PRF, .flags = DESIRED_FLAGS,
                                 .tp_len = (uint16_t)tp_len, .tp_data = tp };
@@ -50,20 +55,13 @@ int mk_request_init(const char *initiator, const unsigned char psk[MK_PSK_LEN],
   mk_enc_idr(&e, MK_ROLE_I, MK_ID_URI, initiator, strlen(initiator));
   mk_enc_idr(&e, MK_ROLE_KMS, MK_ID_URI, kms_id, strlen(kms_id));
   mk_enc_ticket(&e, false, &t);
-  mk_enc_v(&e, MAC_ALG, NULL, MAC_LEN);
   free(tp);
-  if (mk_enc_finish(&e, out, out_len) != 0)
-    return say(why, "out of memory", MK_E_NOMEM);
   /* MAC: REQUEST_INIT || Identity_i || Identity_kms */
   struct mk_iov ids[2] = { { initiator, strlen(initiator) }, { kms_id, strlen(kms_id) } };
-  if (mkt_msg_key(psk, MK_C_AUTH, csb_id, false, rand, MK_RAND_LEN, NULL, 0, auth, KEY_LEN) != 0
-      || mkt_seal(*out, *out_len, auth, ids, 2) != 0) {
-    free(*out);
-    *out = NULL;
-    mk_wipe(auth, sizeof auth);
-    return say(why, "crypto failure", MK_E_NOMEM);
-  }
+  int sealed = mkt_finish_with_v(&e, auth, ids, 2, out, out_len);
   mk_wipe(auth, sizeof auth);
+  if (sealed != 0)
+    return say(why, sealed == -1 ? "out of memory" : "crypto failure", MK_E_NOMEM);
   return say(why, NULL, MK_OK);
 }
 
@@ -159,16 +157,8 @@ static int kms_request_resp(const struct mk_kms *kms, const struct mk_msg *m,
   /* DECISION: T in the IV (RFC 3830 §4.2.3) is the T of the message that
    * carries the KEMAC, here the KMS's fresh timestamp. */
   mkt_enc_kemac(&e, &k, csb, now, items, 3);
-  mk_enc_v(&e, MAC_ALG, NULL, MAC_LEN);
-  if (mk_enc_finish(&e, out, out_len) != 0)
-    goto out;
   struct mk_iov init = { m->buf, m->len };     /* REQUEST_RESP || REQUEST_INIT */
-  if (mkt_seal(*out, *out_len, k.auth, &init, 1) != 0) {
-    free(*out);
-    *out = NULL;
-    goto out;
-  }
-  rc = 0;
+  rc = mkt_finish_with_v(&e, k.auth, &init, 1, out, out_len);
 out:
   mk_wipe(&k, sizeof k);
   return rc;

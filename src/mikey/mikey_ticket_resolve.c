@@ -44,7 +44,11 @@ int mk_resolve_init(const char *requester, const unsigned char psk[MK_PSK_LEN],
    * plus, when diverted, IDR(ID-AS) and EXT(CDIV) before V. DECISION: the
    * CSB ID is the TRANSFER_INIT's (the CSB being keyed); IDRkms comes from
    * the ticket policy; the CDIV extension carries no data (presence is the
-   * indication). */
+   * indication). The MAC key comes from the PSK with RANDRr only (RFC 6043
+   * §5.1.2). */
+  if (mkt_msg_key(psk, MK_C_AUTH, ti->hdr.csb_id, false, NULL, 0, rand, MK_RAND_LEN, auth,
+                  KEY_LEN) != 0)
+    goto out;
   mkt_hdr_init(&h, MK_DT_RESOLVE_INIT_PSK, true, ti->hdr.csb_id);
   mk_enc_init(&e);
   mk_enc_hdr(&e, &h);
@@ -57,18 +61,10 @@ int mk_resolve_init(const char *requester, const unsigned char psk[MK_PSK_LEN],
     mk_enc_idr(&e, MK_ROLE_AS, MK_ID_URI, id_as, strlen(id_as));
   if (cdiv)
     mk_enc_ext(&e, MK_EXT_CDIV, NULL, 0);
-  mk_enc_v(&e, MAC_ALG, NULL, MAC_LEN);
-  if (mk_enc_finish(&e, out, out_len) != 0)
-    goto out;
-  /* MAC: RESOLVE_INIT || Identity_r || Identity_kms; keys from the PSK
-   * with RANDRr only (RFC 6043 §5.1.2) */
+  /* MAC: RESOLVE_INIT || Identity_r || Identity_kms */
   struct mk_iov ids[2] = { { requester, strlen(requester) }, { pol.kms, strlen(pol.kms) } };
-  if (mkt_msg_key(psk, MK_C_AUTH, h.csb_id, false, NULL, 0, rand, MK_RAND_LEN, auth, KEY_LEN) != 0
-      || mkt_seal(*out, *out_len, auth, ids, 2) != 0) {
-    free(*out);
-    *out = NULL;
+  if (mkt_finish_with_v(&e, auth, ids, 2, out, out_len) != 0)
     goto out;
-  }
   rc = say(why, NULL, MK_OK);
 out:
   mk_wipe(auth, sizeof auth);
@@ -256,16 +252,8 @@ static int kms_resolve_resp(const struct mk_kms *kms, const struct resolve_ctx *
   /* the forking modifier (IDRr, RANDRkms) - the authenticated requester */
   mk_enc_idr(&e, MK_ROLE_R, MK_ID_URI, id, strlen(id));
   mk_enc_randr(&e, MK_RAND_KMS, rand, MK_RAND_LEN);
-  mk_enc_v(&e, MAC_ALG, NULL, MAC_LEN);
-  if (mk_enc_finish(&e, out, out_len) != 0)
-    goto out;
   struct mk_iov init = { x->m.buf, x->m.len };   /* RESOLVE_RESP || RESOLVE_INIT */
-  if (mkt_seal(*out, *out_len, k.auth, &init, 1) != 0) {
-    free(*out);
-    *out = NULL;
-    goto out;
-  }
-  rc = 0;
+  rc = mkt_finish_with_v(&e, k.auth, &init, 1, out, out_len);
 out:
   mk_wipe(&k, sizeof k);
   mk_wipe(mpkr_f, sizeof mpkr_f);

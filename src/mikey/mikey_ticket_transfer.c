@@ -212,6 +212,9 @@ int mk_transfer_resp(const struct mk_session_keys *keys,
     rc = say(why, "TRANSFER_INIT does not match the keys", MK_E_MALFORMED);
     goto out;
   }
+  if (mkt_msg_key(keys->mpkr, MK_C_AUTH, keys->csb_id, true, ti->randri->u.rand.data,
+                  ti->randri->u.rand.len, NULL, 0, auth, KEY_LEN) != 0)
+    goto out;
   mkt_hdr_init(&h, MK_DT_TRANSFER_RESP, false, keys->csb_id);
   /* DECISION: the map names the one crypto session with exactly one policy
    * (#P = 1, as RFC 6043 §6.1.1 wants in responses); Session Data (SSRC)
@@ -226,17 +229,9 @@ int mk_transfer_resp(const struct mk_session_keys *keys,
   mk_enc_t(&e, MK_TS_NTP_UTC, now);
   mk_enc_idr(&e, MK_ROLE_R, MK_ID_URI, keys->responder, strlen(keys->responder));
   mk_enc_randr(&e, MK_RAND_KMS, keys->rand_kms, MK_RAND_LEN);
-  mk_enc_v(&e, MAC_ALG, NULL, MAC_LEN);
-  if (mk_enc_finish(&e, out, out_len) != 0)
-    goto out;
   struct mk_iov init = { transfer_init, transfer_init_len };
-  if (mkt_msg_key(keys->mpkr, MK_C_AUTH, keys->csb_id, true, ti->randri->u.rand.data,
-                  ti->randri->u.rand.len, NULL, 0, auth, KEY_LEN) != 0
-      || mkt_seal(*out, *out_len, auth, &init, 1) != 0) {
-    free(*out);
-    *out = NULL;
+  if (mkt_finish_with_v(&e, auth, &init, 1, out, out_len) != 0)
     goto out;
-  }
   rc = say(why, NULL, MK_OK);
 out:
   mk_wipe(auth, sizeof auth);
