@@ -270,6 +270,51 @@ int mkt_kms_fail(const struct kms_reply *r, int rc, uint8_t err_no,
   return say(r->why, msg, rc);
 }
 
+int mkt_prot_keys_answer(const unsigned char *psk, uint32_t csb, uint8_t rand_role,
+                         const struct mk_payload *rand, struct prot_keys *k)
+{
+  const unsigned char *p = rand->u.rand.data;
+  size_t n = rand->u.rand.len;
+  return rand_role == MK_RAND_I ? mkt_prot_keys_msg(psk, csb, true, p, n, NULL, 0, k)
+                                : mkt_prot_keys_msg(psk, csb, true, NULL, 0, p, n, k);
+}
+
+int mkt_kms_authenticate(const struct mk_kms *kms, const struct mk_msg *m, uint64_t now,
+                         const struct kms_request_kind *kind, struct kms_sender *s,
+                         struct kms_reply *r)
+{
+  const struct mk_payload *idr;
+  bool ok = true;
+  if (m->hdr.data_type != kind->data_type)
+    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_DT, NULL, kind->not_it);
+  if (m->hdr.prf != PRF)
+    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_PRF, NULL, "PRF not supported");
+  idr = one(&m->pl, MK_PT_IDR, kind->id_role);
+  s->rand = one(&m->pl, MK_PT_RANDR, kind->rand_role);
+  s->rand_role = kind->rand_role;
+  s->t = one(&m->pl, MK_PT_T, -1);
+  (void)opt(&m->pl, MK_PT_IDR, MK_ROLE_KMS, &ok);
+  if (kind->also_once >= 0)
+    (void)opt(&m->pl, MK_PT_IDR, kind->also_once, &ok);
+  if (!ok || !idr || !s->rand || !s->t || s->rand->u.rand.len < MK_RAND_LEN
+      || !one(&m->pl, kind->carries, -1) || m->hdr.n_cs != 0 || m->hdr.map_type != MK_MAP_EMPTY
+      || !mkt_final_v(m) || !mkt_idr_string(idr, s->id))
+    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_UNSPEC, NULL, kind->malformed);
+  if (!kms->lookup(kms->lookup_ctx, s->id, s->psk))
+    return mkt_kms_fail(r, MK_E_UNKNOWN_USER, MK_ERR_ID, NULL, kind->unknown);
+  const unsigned char *p = s->rand->u.rand.data;
+  size_t n = s->rand->u.rand.len;
+  bool mine = kind->rand_role == MK_RAND_I;
+  struct mk_iov ids[2] = { { s->id, strlen(s->id) }, { kms->id, strlen(kms->id) } };
+  if (mkt_msg_key(s->psk, MK_C_AUTH, m->hdr.csb_id, false, mine ? p : NULL, mine ? n : 0,
+                  mine ? NULL : p, mine ? 0 : n, s->auth, KEY_LEN) != 0
+      || !mkt_verify(m, s->auth, ids, 2))
+    return mkt_kms_fail(r, MK_E_AUTH, MK_ERR_AUTH, NULL, kind->bad_mac);
+  if (s->t->u.t.ts_type != MK_TS_NTP_UTC || !mkt_within_window(s->t->u.t.value, now, kms->window))
+    return mkt_kms_fail(r, MK_E_EXPIRED, MK_ERR_TS, s->auth, kind->stale);
+  return MK_OK;
+}
+
 /* ---------------------------------------------------------------- answers */
 
 int mkt_decode_answer(const unsigned char *buf, size_t len, struct mk_msg *m, const char **why)
@@ -288,16 +333,13 @@ int mkt_open_kms_answer(const struct mk_msg *ans, const struct mk_msg *init,
   static const uint8_t types[3] = { MK_KD_MPK, MK_KD_MPK, MK_KD_TGK };
   const struct mk_payload *rand = one(&init->pl, MK_PT_RANDR, kind->rand_role);
   const struct mk_payload *kemac = one(&ans->pl, MK_PT_KEMAC, -1), *t = one(&ans->pl, MK_PT_T, -1);
-  bool ours = kind->rand_role == MK_RAND_I;    /* whose RAND: RANDRi or RANDRr */
   struct prot_keys k;
   int rc;
   if (ans->hdr.data_type != kind->data_type || ans->hdr.csb_id != init->hdr.csb_id
       || ans->hdr.prf != PRF || (kind->also && !one(&ans->pl, kind->also, -1)) || !rand
       || !kemac || !t || !mkt_final_v(ans))
     return say(why, kind->not_it, MK_E_MALFORMED);
-  if (mkt_prot_keys_msg(psk, ans->hdr.csb_id, true, ours ? rand->u.rand.data : NULL,
-                        ours ? rand->u.rand.len : 0, ours ? NULL : rand->u.rand.data,
-                        ours ? 0 : rand->u.rand.len, &k) != 0)
+  if (mkt_prot_keys_answer(psk, ans->hdr.csb_id, kind->rand_role, rand, &k) != 0)
     return say(why, "crypto failure", MK_E_NOMEM);
   struct mk_iov whole_init = { init->buf, init->len };
   if (!mkt_verify(ans, k.auth, &whole_init, 1))

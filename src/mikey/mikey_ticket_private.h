@@ -206,6 +206,41 @@ int mkt_kms_fail(const struct kms_reply *r, int rc, uint8_t err_no,
 int mkt_kms_decode(const struct mk_kms *kms, const unsigned char *in, size_t in_len,
                    struct mk_msg *m, struct kms_reply *r);
 
+/* What the KMS checks first in an initial message (REQUEST_INIT_PSK,
+ * RESOLVE_INIT_PSK), and what to say when a check fails. */
+struct kms_request_kind {
+  uint8_t data_type;
+  uint8_t id_role;         /* the sender's IDR: MK_ROLE_I or MK_ROLE_R */
+  uint8_t rand_role;       /* and its RANDR: MK_RAND_I or MK_RAND_R */
+  uint16_t carries;        /* the payload it exists for, exactly once: TP or TICKET */
+  int also_once;           /* an IDR role allowed at most once besides IDRkms, or -1 */
+  const char *not_it, *malformed, *unknown, *bad_mac, *stale;
+};
+
+/* The sender of an initial message, once authenticated. */
+struct kms_sender {
+  char id[MK_ID_MAX + 1];
+  unsigned char psk[MK_PSK_LEN];
+  unsigned char auth[KEY_LEN];   /* the message's auth key, for MACed error messages */
+  const struct mk_payload *t, *rand;
+  uint8_t rand_role;
+};
+
+/* Checks an initial message to the KMS: header and payloads as `kind`
+ * says, the sender a known user, the MAC over message || sender || KMS
+ * identity under the sender's PSK (RFC 6043 §5.1.2, §5.5), the timestamp
+ * within the KMS's window. MK_OK with *s filled, or an error message (MACed
+ * once the sender is authenticated) and its code. */
+int mkt_kms_authenticate(const struct mk_kms *kms, const struct mk_msg *m, uint64_t now,
+                         const struct kms_request_kind *kind, struct kms_sender *s,
+                         struct kms_reply *r);
+
+/* The keys protecting the response (RFC 6043 §5.1.2, 0x02) to an initial
+ * message whose sender put `rand` in as RANDRi (rand_role MK_RAND_I) or
+ * RANDRr (MK_RAND_R), under that sender's pre-shared key. */
+int mkt_prot_keys_answer(const unsigned char *psk, uint32_t csb, uint8_t rand_role,
+                         const struct mk_payload *rand, struct prot_keys *k);
+
 /* ---------------------------------------------------------------- answers */
 
 /* Decodes the answer to a message of ours into *m: MK_OK, MK_E_MALFORMED

@@ -67,63 +67,29 @@ int mk_request_init(const char *initiator, const unsigned char psk[MK_PSK_LEN],
 
 /* ---------------------------------------------------------------- KMS: REQUEST_RESP */
 
-/* The authenticated parts of a REQUEST_INIT_PSK. */
-struct request_in {
-  char initiator[MK_ID_MAX + 1];
-  unsigned char psk[MK_PSK_LEN];
-  const struct mk_payload *randri, *tp;
+/* What the KMS checks first in a REQUEST_INIT_PSK. */
+static const struct kms_request_kind REQUEST_INIT = {
+  MK_DT_REQUEST_INIT_PSK, MK_ROLE_I, MK_RAND_I, MK_PT_TP, -1, "not a REQUEST_INIT_PSK",
+  "malformed REQUEST_INIT_PSK", "unknown initiator", "REQUEST_INIT MAC check failed",
+  "REQUEST_INIT timestamp outside the window",
 };
-
-static int kms_check_request(const struct mk_kms *kms, const struct mk_msg *m, uint64_t now,
-                             struct request_in *rq, struct kms_reply *r)
-{
-  const struct mk_payload *idri, *t;
-  unsigned char auth[KEY_LEN];
-  bool ok = true;
-  if (m->hdr.data_type != MK_DT_REQUEST_INIT_PSK)
-    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_DT, NULL, "not a REQUEST_INIT_PSK");
-  if (m->hdr.prf != PRF)
-    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_PRF, NULL, "PRF not supported");
-  idri = one(&m->pl, MK_PT_IDR, MK_ROLE_I);
-  rq->randri = one(&m->pl, MK_PT_RANDR, MK_RAND_I);
-  rq->tp = one(&m->pl, MK_PT_TP, -1);
-  t = one(&m->pl, MK_PT_T, -1);
-  (void)opt(&m->pl, MK_PT_IDR, MK_ROLE_KMS, &ok);
-  if (!ok || !idri || !rq->randri || !rq->tp || !t || rq->randri->u.rand.len < MK_RAND_LEN
-      || m->hdr.n_cs != 0 || m->hdr.map_type != MK_MAP_EMPTY || !mkt_final_v(m)
-      || !mkt_idr_string(idri, rq->initiator))
-    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_UNSPEC, NULL, "malformed REQUEST_INIT_PSK");
-  if (!kms->lookup(kms->lookup_ctx, rq->initiator, rq->psk))
-    return mkt_kms_fail(r, MK_E_UNKNOWN_USER, MK_ERR_ID, NULL, "unknown initiator");
-  struct mk_iov ids[2] = { { rq->initiator, strlen(rq->initiator) },
-                           { kms->id, strlen(kms->id) } };
-  if (mkt_msg_key(rq->psk, MK_C_AUTH, m->hdr.csb_id, false, rq->randri->u.rand.data,
-                  rq->randri->u.rand.len, NULL, 0, auth, KEY_LEN) != 0
-      || !mkt_verify(m, auth, ids, 2)) {
-    mk_wipe(auth, sizeof auth);
-    return mkt_kms_fail(r, MK_E_AUTH, MK_ERR_AUTH, NULL, "REQUEST_INIT MAC check failed");
-  }
-  int rc = MK_OK;
-  if (!mkt_within_window(t->u.t.value, now, kms->window) || t->u.t.ts_type != MK_TS_NTP_UTC)
-    rc = mkt_kms_fail(r, MK_E_EXPIRED, MK_ERR_TS, auth,
-                      "REQUEST_INIT timestamp outside the window");
-  mk_wipe(auth, sizeof auth);
-  return rc;
-}
 
 /* The policy the KMS grants: the requested recipients, plus IDRkms, IDRi
  * and the validity [now, now + lifetime]. */
-static int kms_grant(const struct mk_kms *kms, const struct request_in *rq, uint64_t now,
-                     struct policy *pol, struct kms_reply *r, const unsigned char *auth)
+static int kms_grant(const struct mk_kms *kms, const struct mk_msg *m,
+                     const struct kms_sender *from, uint64_t now, struct policy *pol,
+                     struct kms_reply *r)
 {
-  const struct mk_ticket_fields *t = &rq->tp->u.ticket;
+  const struct mk_ticket_fields *t = &one(&m->pl, MK_PT_TP, -1)->u.ticket;
   if (t->ticket_type != MK_TICKET_MIKEY_BASE || t->subtype != 1 || t->version != 1)
-    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_TICKET, auth, "ticket type not supported");
+    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_TICKET, from->auth,
+                        "ticket type not supported");
   if (t->prf != PRF || mkt_parse_policy(t, pol) != MK_OK
-      || (pol->initiator[0] && strcmp(pol->initiator, rq->initiator) != 0))
-    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_TPPAR, auth, "ticket policy not acceptable");
+      || (pol->initiator[0] && strcmp(pol->initiator, from->id) != 0))
+    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_TPPAR, from->auth,
+                        "ticket policy not acceptable");
   snprintf(pol->kms, sizeof pol->kms, "%s", kms->id);
-  strcpy(pol->initiator, rq->initiator);
+  strcpy(pol->initiator, from->id);
   pol->has_start = pol->has_end = true;
   pol->start = (uint32_t)(now >> 32);
   pol->end = (uint32_t)((now + kms->ticket_lifetime) >> 32);
@@ -132,7 +98,7 @@ static int kms_grant(const struct mk_kms *kms, const struct request_in *rq, uint
 
 /* REQUEST_RESP = HDR, T, [IDRkms], TICKET, KEMAC, V. */
 static int kms_request_resp(const struct mk_kms *kms, const struct mk_msg *m,
-                            const struct request_in *rq, const unsigned char *ticket,
+                            const struct kms_sender *from, const unsigned char *ticket,
                             size_t ticket_len, const struct ticket_secrets *s,
                             const unsigned char mpki[KEY_LEN], const unsigned char mpkr[KEY_LEN],
                             uint64_t now, unsigned char **out, size_t *out_len)
@@ -145,8 +111,7 @@ static int kms_request_resp(const struct mk_kms *kms, const struct mk_msg *m,
   };
   int rc = -1;
   uint32_t csb = m->hdr.csb_id;
-  if (mkt_prot_keys_msg(rq->psk, csb, true, rq->randri->u.rand.data, rq->randri->u.rand.len,
-                        NULL, 0, &k) != 0)
+  if (mkt_prot_keys_answer(from->psk, csb, from->rand_role, from->rand, &k) != 0)
     goto out;
   mkt_hdr_init(&h, MK_DT_REQUEST_RESP, false, csb);
   mk_enc_init(&e);
@@ -169,15 +134,15 @@ int mk_kms_request(const struct mk_kms *kms, const unsigned char *in, size_t in_
                    unsigned char **out, size_t *out_len, const char **why)
 {
   struct mk_msg *m = malloc(sizeof *m);
-  struct request_in rq;
+  struct kms_sender from;
   struct policy pol;
   struct ticket_secrets s;
-  unsigned char mpki[KEY_LEN], mpkr[KEY_LEN], auth[KEY_LEN], *ticket = NULL;
+  unsigned char mpki[KEY_LEN], mpkr[KEY_LEN], *ticket = NULL;
   size_t ticket_len = 0;
   struct kms_reply r;
   int rc;
   mkt_kms_reply(&r, now, out, out_len, why);
-  memset(&rq, 0, sizeof rq);
+  memset(&from, 0, sizeof from);
   if (!m)
     return say(why, "out of memory", MK_E_NOMEM);
   if (!rand_tgk)
@@ -188,14 +153,8 @@ int mk_kms_request(const struct mk_kms *kms, const unsigned char *in, size_t in_
     free(m);
     return rc;
   }
-  if ((rc = kms_check_request(kms, m, now, &rq, &r)) != MK_OK)
-    goto out;
-  if (mkt_msg_key(rq.psk, MK_C_AUTH, m->hdr.csb_id, false, rq.randri->u.rand.data,
-                  rq.randri->u.rand.len, NULL, 0, auth, KEY_LEN) != 0) {
-    rc = mkt_kms_fail(&r, MK_E_NOMEM, MK_ERR_UNSPEC, NULL, "crypto failure");
-    goto out;
-  }
-  if ((rc = kms_grant(kms, &rq, now, &pol, &r, auth)) != MK_OK)
+  if ((rc = mkt_kms_authenticate(kms, m, now, &REQUEST_INIT, &from, &r)) != MK_OK
+      || (rc = kms_grant(kms, m, &from, now, &pol, &r)) != MK_OK)
     goto out;
   if (mkt_expand_rand(rand_tgk, &s) != 0
       || mkt_build_ticket(kms, &pol, now, &s, &ticket, &ticket_len) != 0
@@ -203,18 +162,17 @@ int mk_kms_request(const struct mk_kms *kms, const unsigned char *in, size_t in_
                             KEY_LEN) != 0
       || mk_kdf_6043_ticket(PRF, s.mpk, KEY_LEN, MK_C_MPKR, 0x06, s.rand, MK_RAND_LEN, mpkr,
                             KEY_LEN) != 0
-      || kms_request_resp(kms, m, &rq, ticket, ticket_len, &s, mpki, mpkr, now, out, out_len)
+      || kms_request_resp(kms, m, &from, ticket, ticket_len, &s, mpki, mpkr, now, out, out_len)
              != 0) {
-    rc = mkt_kms_fail(&r, MK_E_NOMEM, MK_ERR_UNSPEC, auth, "cannot build REQUEST_RESP");
+    rc = mkt_kms_fail(&r, MK_E_NOMEM, MK_ERR_UNSPEC, from.auth, "cannot build REQUEST_RESP");
     goto out;
   }
   rc = say(why, NULL, MK_OK);
 out:
   mk_wipe(&s, sizeof s);
-  mk_wipe(&rq, sizeof rq);
+  mk_wipe(&from, sizeof from);
   mk_wipe(mpki, sizeof mpki);
   mk_wipe(mpkr, sizeof mpkr);
-  mk_wipe(auth, sizeof auth);
   free(ticket);
   free(m);
   return rc;

@@ -77,9 +77,7 @@ out:
 /* Everything the KMS establishes about a RESOLVE_INIT_PSK. */
 struct resolve_ctx {
   struct mk_msg m;
-  unsigned char psk[MK_PSK_LEN];
-  unsigned char auth[KEY_LEN];          /* RESOLVE_INIT's auth key, for error messages */
-  const struct mk_payload *randrr;
+  struct kms_sender from;               /* the requester */
   struct opened_ticket tk;
   struct mk_resolve_request req;
 };
@@ -99,39 +97,23 @@ static int replay_tag(const char *requester, const struct mk_payload *t,
   return mk_sha256(parts, 6, tag);
 }
 
-/* Authenticates the requester (header, IDRr, PSK, MAC, timestamp). */
+/* What the KMS checks first in a RESOLVE_INIT_PSK. */
+static const struct kms_request_kind RESOLVE_INIT = {
+  MK_DT_RESOLVE_INIT_PSK, MK_ROLE_R, MK_RAND_R, MK_PT_TICKET, MK_ROLE_AS,
+  "not a RESOLVE_INIT_PSK", "malformed RESOLVE_INIT_PSK", "unknown requester",
+  "RESOLVE_INIT MAC check failed", "RESOLVE_INIT timestamp outside the window",
+};
+
+/* Authenticates the requester and tags the message for the replay cache. */
 static int resolve_auth(const struct mk_kms *kms, struct resolve_ctx *x, uint64_t now,
                         struct kms_reply *r)
 {
-  const struct mk_msg *m = &x->m;
-  const struct mk_payload *idrr, *t;
-  bool ok = true;
-  if (m->hdr.data_type != MK_DT_RESOLVE_INIT_PSK)
-    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_DT, NULL, "not a RESOLVE_INIT_PSK");
-  if (m->hdr.prf != PRF)
-    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_PRF, NULL, "PRF not supported");
-  idrr = one(&m->pl, MK_PT_IDR, MK_ROLE_R);
-  x->randrr = one(&m->pl, MK_PT_RANDR, MK_RAND_R);
-  t = one(&m->pl, MK_PT_T, -1);
-  (void)opt(&m->pl, MK_PT_IDR, MK_ROLE_KMS, &ok);
-  (void)opt(&m->pl, MK_PT_IDR, MK_ROLE_AS, &ok);
-  if (!ok || !idrr || !x->randrr || !t || x->randrr->u.rand.len < MK_RAND_LEN
-      || !one(&m->pl, MK_PT_TICKET, -1) || m->hdr.n_cs != 0 || m->hdr.map_type != MK_MAP_EMPTY
-      || !mkt_final_v(m) || !mkt_idr_string(idrr, x->req.requester))
-    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_UNSPEC, NULL, "malformed RESOLVE_INIT_PSK");
-  if (!kms->lookup(kms->lookup_ctx, x->req.requester, x->psk))
-    return mkt_kms_fail(r, MK_E_UNKNOWN_USER, MK_ERR_ID, NULL, "unknown requester");
-  struct mk_iov ids[2] = { { x->req.requester, strlen(x->req.requester) },
-                           { kms->id, strlen(kms->id) } };
-  if (mkt_msg_key(x->psk, MK_C_AUTH, m->hdr.csb_id, false, NULL, 0, x->randrr->u.rand.data,
-                  x->randrr->u.rand.len, x->auth, KEY_LEN) != 0
-      || !mkt_verify(m, x->auth, ids, 2))
-    return mkt_kms_fail(r, MK_E_AUTH, MK_ERR_AUTH, NULL, "RESOLVE_INIT MAC check failed");
-  if (t->u.t.ts_type != MK_TS_NTP_UTC || !mkt_within_window(t->u.t.value, now, kms->window))
-    return mkt_kms_fail(r, MK_E_EXPIRED, MK_ERR_TS, x->auth,
-                        "RESOLVE_INIT timestamp outside the window");
-  if (replay_tag(x->req.requester, t, x->randrr, x->req.replay_tag) != 0)
-    return mkt_kms_fail(r, MK_E_NOMEM, MK_ERR_UNSPEC, x->auth, "crypto failure");
+  int rc = mkt_kms_authenticate(kms, &x->m, now, &RESOLVE_INIT, &x->from, r);
+  if (rc != MK_OK)
+    return rc;
+  strcpy(x->req.requester, x->from.id);
+  if (replay_tag(x->req.requester, x->from.t, x->from.rand, x->req.replay_tag) != 0)
+    return mkt_kms_fail(r, MK_E_NOMEM, MK_ERR_UNSPEC, x->from.auth, "crypto failure");
   return MK_OK;
 }
 
@@ -146,10 +128,10 @@ static int resolve_ticket(const struct mk_kms *kms, struct resolve_ctx *x, uint6
   if (rc != MK_OK) {
     uint8_t err = rc == MK_E_EXPIRED ? MK_ERR_TS
                 : rc == MK_E_AUTH ? MK_ERR_AUTH : MK_ERR_TICKET;
-    return mkt_kms_fail(r, rc, err, x->auth, msg);
+    return mkt_kms_fail(r, rc, err, x->from.auth, msg);
   }
   if (!mkt_initiator_data_ok(&tk->u.ticket, x->tk.mpkr))
-    return mkt_kms_fail(r, MK_E_AUTH, MK_ERR_AUTH, x->auth, "initiator data check failed");
+    return mkt_kms_fail(r, MK_E_AUTH, MK_ERR_AUTH, x->from.auth, "initiator data check failed");
   strcpy(q->initiator, x->tk.pol.initiator);
   q->n_recipients = x->tk.pol.n_recipients;
   for (size_t i = 0; i < q->n_recipients; i++)
@@ -157,7 +139,7 @@ static int resolve_ticket(const struct mk_kms *kms, struct resolve_ctx *x, uint6
   bool ok = true;
   as = opt(&x->m.pl, MK_PT_IDR, MK_ROLE_AS, &ok);
   if (as && !mkt_idr_string(as, q->id_as))
-    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_ID, x->auth, "bad ID-AS");
+    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_ID, x->from.auth, "bad ID-AS");
   for (size_t i = 0; i < x->m.pl.n; i++)
     if (x->m.pl.p[i].type == MK_PT_EXT && x->m.pl.p[i].u.ext.type == MK_EXT_CDIV)
       q->cdiv = true;
@@ -236,8 +218,7 @@ static int kms_resolve_resp(const struct mk_kms *kms, const struct resolve_ctx *
                        strlen(id), rand, MK_RAND_LEN, mpkr_f) != 0
       || mk_kdf_6043_fork(PRF, x->tk.tgk, KEY_LEN, MK_C_FORK_TGK, (const unsigned char *)id,
                           strlen(id), rand, MK_RAND_LEN, tgk_f) != 0
-      || mkt_prot_keys_msg(x->psk, csb, true, NULL, 0, x->randrr->u.rand.data,
-                           x->randrr->u.rand.len, &k) != 0)
+      || mkt_prot_keys_answer(x->from.psk, csb, x->from.rand_role, x->from.rand, &k) != 0)
     goto out;
   struct key_item items[3] = {
     { MK_KD_MPK, SPI_MPKI, x->tk.mpki }, { MK_KD_MPK, SPI_MPKR, mpkr_f },
@@ -280,11 +261,12 @@ int mk_kms_resolve_finish(const struct mk_kms *kms, const unsigned char *in, siz
     ;
   else if (!mk_ct_equal(req->replay_tag, x->req.replay_tag, 32)
            || strcmp(req->requester, x->req.requester) != 0)
-    rc = mkt_kms_fail(&r, MK_E_MALFORMED, MK_ERR_UNSPEC, x->auth, "request summary does not match");
+    rc = mkt_kms_fail(&r, MK_E_MALFORMED, MK_ERR_UNSPEC, x->from.auth,
+                      "request summary does not match");
   else if (!permit)
-    rc = mkt_kms_fail(&r, MK_E_NOT_ALLOWED, MK_ERR_AUTH, x->auth, "not authorized to resolve");
+    rc = mkt_kms_fail(&r, MK_E_NOT_ALLOWED, MK_ERR_AUTH, x->from.auth, "not authorized to resolve");
   else if (kms_resolve_resp(kms, x, now, rand, out, out_len) != 0)
-    rc = mkt_kms_fail(&r, MK_E_NOMEM, MK_ERR_UNSPEC, x->auth, "cannot build RESOLVE_RESP");
+    rc = mkt_kms_fail(&r, MK_E_NOMEM, MK_ERR_UNSPEC, x->from.auth, "cannot build RESOLVE_RESP");
   else
     rc = say(why, NULL, MK_OK);
   resolve_ctx_free(x);
