@@ -118,6 +118,15 @@ static int prot_keys_tpk(const unsigned char tpk[KEY_LEN], const unsigned char *
   return 0;
 }
 
+int mkt_mpk_keys(const unsigned char mpk[KEY_LEN], const unsigned char *rand, size_t rand_len,
+                 unsigned char mpki[KEY_LEN], unsigned char mpkr[KEY_LEN])
+{
+  return mk_kdf_6043_ticket(PRF, mpk, KEY_LEN, MK_C_MPKI, 0x06, rand, rand_len, mpki,
+                            KEY_LEN) == 0
+      && mk_kdf_6043_ticket(PRF, mpk, KEY_LEN, MK_C_MPKR, 0x06, rand, rand_len, mpkr,
+                            KEY_LEN) == 0 ? 0 : -1;
+}
+
 /* DECISION: the KMS's 64 random bytes are expanded with the PRF into the
  * TGK, the MPK and the ticket's RAND (80 bytes), so the three are
  * independent even though the contract hands over 64 bytes. */
@@ -254,10 +263,8 @@ int mkt_open_ticket(const struct mk_kms *kms, const struct mk_payload *tk, uint6
   memcpy(o->mpk, keys[0], KEY_LEN);
   memcpy(o->tgk, keys[1], KEY_LEN);
   struct mk_iov td = { t->ticket_data, t->td_len };
-  if (mk_kdf_6043_ticket(PRF, o->mpk, KEY_LEN, MK_C_MPKI, 0x06, parts.rand->u.rand.data,
-                         parts.rand->u.rand.len, o->mpki, KEY_LEN) != 0
-      || mk_kdf_6043_ticket(PRF, o->mpk, KEY_LEN, MK_C_MPKR, 0x06, parts.rand->u.rand.data,
-                            parts.rand->u.rand.len, o->mpkr, KEY_LEN) != 0
+  if (mkt_mpk_keys(o->mpk, parts.rand->u.rand.data, parts.rand->u.rand.len, o->mpki, o->mpkr)
+          != 0
       || mk_sha256(&td, 1, o->hash) != 0)
     goto out;
   rc = MK_OK;

@@ -151,6 +151,16 @@ int mkt_session_keys(const unsigned char tgk_f[KEY_LEN], uint8_t cs_id,
                          randri->u.rand.len, NULL, 0, keys->salt, MK_SALT_LEN) == 0 ? 0 : -1;
 }
 
+int mkt_fork(const unsigned char mpkr[KEY_LEN], const unsigned char tgk[KEY_LEN],
+             const void *id, size_t id_len, const unsigned char rand_kms[MK_RAND_LEN],
+             unsigned char mpkr_f[KEY_LEN], unsigned char tgk_f[KEY_LEN])
+{
+  return mk_kdf_6043_fork(PRF, mpkr, KEY_LEN, MK_C_FORK_MPKR, id, id_len, rand_kms, MK_RAND_LEN,
+                          mpkr_f) == 0
+      && mk_kdf_6043_fork(PRF, tgk, KEY_LEN, MK_C_FORK_TGK, id, id_len, rand_kms, MK_RAND_LEN,
+                          tgk_f) == 0 ? 0 : -1;
+}
+
 /* ---------------------------------------------------------------- messages and KEMACs */
 
 void mkt_hdr_init(struct mk_hdr *h, uint8_t type, bool v, uint32_t csb)

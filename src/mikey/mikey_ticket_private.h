@@ -159,6 +159,13 @@ bool mkt_verify(const struct mk_msg *m, const unsigned char *key,
 int mkt_session_keys(const unsigned char tgk_f[KEY_LEN], uint8_t cs_id,
                      const struct mk_payload *randri, struct mk_session_keys *keys);
 
+/* Key forking (RFC 6043 §5.1.1): MPKr' and TGK' bound to the responder
+ * `id` with the KMS's modifier RANDRkms. The KMS forks when it resolves,
+ * the initiator when TRANSFER_RESP names the responder. */
+int mkt_fork(const unsigned char mpkr[KEY_LEN], const unsigned char tgk[KEY_LEN],
+             const void *id, size_t id_len, const unsigned char rand_kms[MK_RAND_LEN],
+             unsigned char mpkr_f[KEY_LEN], unsigned char tgk_f[KEY_LEN]);
+
 /* ---------------------------------------------------------------- messages */
 
 /* A HDR of our profile: `type`, V flag, CSB ID, no crypto sessions. */
@@ -294,6 +301,10 @@ struct ticket_secrets {
   unsigned char tgk[KEY_LEN];
   unsigned char rand[MK_RAND_LEN];
 };
+
+/* MPKi and MPKr from the ticket's MPK and RAND (RFC 6043 Appendix A.2.2). */
+int mkt_mpk_keys(const unsigned char mpk[KEY_LEN], const unsigned char *rand, size_t rand_len,
+                 unsigned char mpki[KEY_LEN], unsigned char mpkr[KEY_LEN]);
 
 /* The ticket's TGK, MPK and RAND from the KMS's 64 random bytes. */
 int mkt_expand_rand(const unsigned char rand_tgk[64], struct ticket_secrets *s);

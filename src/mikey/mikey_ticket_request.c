@@ -158,10 +158,7 @@ int mk_kms_request(const struct mk_kms *kms, const unsigned char *in, size_t in_
     goto out;
   if (mkt_expand_rand(rand_tgk, &s) != 0
       || mkt_build_ticket(kms, &pol, now, &s, &ticket, &ticket_len) != 0
-      || mk_kdf_6043_ticket(PRF, s.mpk, KEY_LEN, MK_C_MPKI, 0x06, s.rand, MK_RAND_LEN, mpki,
-                            KEY_LEN) != 0
-      || mk_kdf_6043_ticket(PRF, s.mpk, KEY_LEN, MK_C_MPKR, 0x06, s.rand, MK_RAND_LEN, mpkr,
-                            KEY_LEN) != 0
+      || mkt_mpk_keys(s.mpk, s.rand, MK_RAND_LEN, mpki, mpkr) != 0
       || kms_request_resp(kms, m, &from, ticket, ticket_len, &s, mpki, mpkr, now, out, out_len)
              != 0) {
     rc = mkt_kms_fail(&r, MK_E_NOMEM, MK_ERR_UNSPEC, from.auth, "cannot build REQUEST_RESP");

@@ -214,10 +214,7 @@ static int kms_resolve_resp(const struct mk_kms *kms, const struct resolve_ctx *
   struct mk_enc e;
   int rc = -1;
   uint32_t csb = x->m.hdr.csb_id;
-  if (mk_kdf_6043_fork(PRF, x->tk.mpkr, KEY_LEN, MK_C_FORK_MPKR, (const unsigned char *)id,
-                       strlen(id), rand, MK_RAND_LEN, mpkr_f) != 0
-      || mk_kdf_6043_fork(PRF, x->tk.tgk, KEY_LEN, MK_C_FORK_TGK, (const unsigned char *)id,
-                          strlen(id), rand, MK_RAND_LEN, tgk_f) != 0
+  if (mkt_fork(x->tk.mpkr, x->tk.tgk, id, strlen(id), rand, mpkr_f, tgk_f) != 0
       || mkt_prot_keys_answer(x->from.psk, csb, x->from.rand_role, x->from.rand, &k) != 0)
     goto out;
   struct key_item items[3] = {

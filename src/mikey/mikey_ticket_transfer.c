@@ -278,12 +278,9 @@ int mk_initiator_keys(const unsigned char *state, size_t state_len,
     goto out;
   }
   /* fork MPKr and TGK to the responder TRANSFER_RESP names (§5.1.1) */
-  const unsigned char *id = idrr->u.idr.data;
   struct mk_iov init = { transfer_init, transfer_init_len };
-  if (mk_kdf_6043_fork(PRF, st.mpkr, KEY_LEN, MK_C_FORK_MPKR, id, idrr->u.idr.len,
-                       rkms->u.rand.data, MK_RAND_LEN, mpkr_f) != 0
-      || mk_kdf_6043_fork(PRF, st.tgk, KEY_LEN, MK_C_FORK_TGK, id, idrr->u.idr.len,
-                          rkms->u.rand.data, MK_RAND_LEN, tgk_f) != 0
+  if (mkt_fork(st.mpkr, st.tgk, idrr->u.idr.data, idrr->u.idr.len, rkms->u.rand.data, mpkr_f,
+               tgk_f) != 0
       || mkt_msg_key(mpkr_f, MK_C_AUTH, st.csb, true, ti->randri->u.rand.data,
                      ti->randri->u.rand.len, NULL, 0, auth, KEY_LEN) != 0) {
     rc = say(why, "crypto failure", MK_E_NOMEM);
