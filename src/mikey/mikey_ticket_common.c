@@ -174,6 +174,13 @@ void mkt_hdr_init(struct mk_hdr *h, uint8_t type, bool v, uint32_t csb)
   h->map_type = MK_MAP_EMPTY;       /* RFC 6043 §4.2.1.1/§4.2.3.1: #CS = 0, Empty map */
 }
 
+void mkt_enc_start(struct mk_enc *e, const struct mk_hdr *h, uint64_t now)
+{
+  mk_enc_init(e);
+  mk_enc_hdr(e, h);
+  mk_enc_t(e, MK_TS_NTP_UTC, now);
+}
+
 void mkt_enc_kemac(struct mk_enc *e, const struct prot_keys *k, uint32_t csb, uint64_t t,
                    const struct key_item *items, size_t n)
 {
@@ -234,9 +241,7 @@ static int build_error(uint8_t prf, uint32_t csb, uint64_t now, uint8_t err_no,
   struct mk_enc e;
   struct mk_hdr h = { .version = MK_VERSION, .data_type = MK_DT_ERROR, .prf = prf & 0x7F,
                       .csb_id = csb, .map_type = MK_MAP_EMPTY };
-  mk_enc_init(&e);
-  mk_enc_hdr(&e, &h);
-  mk_enc_t(&e, MK_TS_NTP_UTC, now);
+  mkt_enc_start(&e, &h, now);
   mk_enc_err(&e, err_no);
   if (!auth_key)
     return mk_enc_finish(&e, out, out_len);

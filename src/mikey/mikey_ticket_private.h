@@ -171,6 +171,10 @@ int mkt_fork(const unsigned char mpkr[KEY_LEN], const unsigned char tgk[KEY_LEN]
 /* A HDR of our profile: `type`, V flag, CSB ID, no crypto sessions. */
 void mkt_hdr_init(struct mk_hdr *h, uint8_t type, bool v, uint32_t csb);
 
+/* Starts encoding a message: HDR, then T (NTP-UTC), as every MIKEY-TICKET
+ * message and the error message begin (RFC 6043 §4.2, §5.4). */
+void mkt_enc_start(struct mk_enc *e, const struct mk_hdr *h, uint64_t now);
+
 struct key_item {
   uint8_t type;
   uint8_t spi;

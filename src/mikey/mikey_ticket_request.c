@@ -48,9 +48,7 @@ int mk_request_init(const char *initiator, const unsigned char psk[MK_PSK_LEN],
                                 .tp_len = (uint16_t)tp_len, .tp_data = tp };
   /* REQUEST_INIT_PSK = HDR, T, RANDRi, [IDRi], [IDRkms], TP, [IDRpsk], V */
   mkt_hdr_init(&h, MK_DT_REQUEST_INIT_PSK, true, csb_id);
-  mk_enc_init(&e);
-  mk_enc_hdr(&e, &h);
-  mk_enc_t(&e, MK_TS_NTP_UTC, now);
+  mkt_enc_start(&e, &h, now);
   mk_enc_randr(&e, MK_RAND_I, rand, MK_RAND_LEN);
   mk_enc_idr(&e, MK_ROLE_I, MK_ID_URI, initiator, strlen(initiator));
   mk_enc_idr(&e, MK_ROLE_KMS, MK_ID_URI, kms_id, strlen(kms_id));
@@ -114,9 +112,7 @@ static int kms_request_resp(const struct mk_kms *kms, const struct mk_msg *m,
   if (mkt_prot_keys_answer(from->psk, csb, from->rand_role, from->rand, &k) != 0)
     goto out;
   mkt_hdr_init(&h, MK_DT_REQUEST_RESP, false, csb);
-  mk_enc_init(&e);
-  mk_enc_hdr(&e, &h);
-  mk_enc_t(&e, MK_TS_NTP_UTC, now);
+  mkt_enc_start(&e, &h, now);
   mk_enc_idr(&e, MK_ROLE_KMS, MK_ID_URI, kms->id, strlen(kms->id));
   mk_enc_raw(&e, MK_PT_TICKET, ticket, ticket_len);
   /* DECISION: T in the IV (RFC 3830 §4.2.3) is the T of the message that

@@ -50,9 +50,7 @@ int mk_resolve_init(const char *requester, const unsigned char psk[MK_PSK_LEN],
                   KEY_LEN) != 0)
     goto out;
   mkt_hdr_init(&h, MK_DT_RESOLVE_INIT_PSK, true, ti->hdr.csb_id);
-  mk_enc_init(&e);
-  mk_enc_hdr(&e, &h);
-  mk_enc_t(&e, MK_TS_NTP_UTC, now);
+  mkt_enc_start(&e, &h, now);
   mk_enc_randr(&e, MK_RAND_R, rand, MK_RAND_LEN);
   mk_enc_idr(&e, MK_ROLE_R, MK_ID_URI, requester, strlen(requester));
   mk_enc_idr(&e, MK_ROLE_KMS, MK_ID_URI, pol.kms, strlen(pol.kms));
@@ -222,9 +220,7 @@ static int kms_resolve_resp(const struct mk_kms *kms, const struct resolve_ctx *
     { MK_KD_TGK, SPI_TGK, tgk_f },
   };
   mkt_hdr_init(&h, MK_DT_RESOLVE_RESP, false, csb);
-  mk_enc_init(&e);
-  mk_enc_hdr(&e, &h);
-  mk_enc_t(&e, MK_TS_NTP_UTC, now);
+  mkt_enc_start(&e, &h, now);
   mk_enc_idr(&e, MK_ROLE_KMS, MK_ID_URI, kms->id, strlen(kms->id));
   mkt_enc_kemac(&e, &k, csb, now, items, 3);
   /* the forking modifier (IDRr, RANDRkms) - the authenticated requester */

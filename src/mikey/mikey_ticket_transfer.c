@@ -55,9 +55,7 @@ static int encode_transfer_init(const struct a_state *st, const struct mk_ticket
                             .policies = policies };
   t.init_data = init_data;
   t.id_len = id_len;
-  mk_enc_init(&e);
-  mk_enc_hdr(&e, &h);
-  mk_enc_t(&e, MK_TS_NTP_UTC, now);
+  mkt_enc_start(&e, &h, now);
   mk_enc_randr(&e, MK_RAND_I, rand, MK_RAND_LEN);
   mk_enc_idr(&e, MK_ROLE_I, MK_ID_URI, st->initiator, strlen(st->initiator));
   /* DECISION: IDRr is the first recipient of the ticket (the callee B). */
@@ -224,9 +222,7 @@ int mk_transfer_resp(const struct mk_session_keys *keys,
   h.n_cs = 1;
   h.cs[0] = (struct mk_cs){ .cs_id = keys->cs_id, .prot_type = MK_PROT_SRTP, .n_policies = 1,
                             .policies = policies };
-  mk_enc_init(&e);
-  mk_enc_hdr(&e, &h);
-  mk_enc_t(&e, MK_TS_NTP_UTC, now);
+  mkt_enc_start(&e, &h, now);
   mk_enc_idr(&e, MK_ROLE_R, MK_ID_URI, keys->responder, strlen(keys->responder));
   mk_enc_randr(&e, MK_RAND_KMS, keys->rand_kms, MK_RAND_LEN);
   struct mk_iov init = { transfer_init, transfer_init_len };
