@@ -39,6 +39,8 @@ void mk_writer_fail(struct mk_writer *w)
 void mk_writer_free(struct mk_writer *w)
 {
   if (w->heap) {
+    if (w->p)
+      OPENSSL_cleanse(w->p, w->cap);
     free(w->p);
     w->p = NULL;
     w->cap = 0;

@@ -1,7 +1,9 @@
 /*
  * bytes.h - bounded big-endian byte buffers, the one place where MIKEY
- * data is turned into bytes and back: the message codec (mikey.c) and
- * the key derivation labels (mikey_crypto.c).
+ * data is turned into bytes and back: the message codec (mikey.c,
+ * mikey_payload.c), the key derivation labels (mikey_crypto.c), the
+ * initiator's state (mikey_ticket_state.c) and the replay tag
+ * (mikey_ticket_resolve.c).
  *
  * Design: MIKEY (RFC 3830 §6) writes every integer in network byte order
  * and bounds every field by the length before it, so two small types do
@@ -14,7 +16,8 @@
  *           bytes (MK_MSG_MAX for messages); mk_writer_fixed(): the
  *           caller's array, never reallocated. Fails on overflow or out
  *           of memory. Growing copies into a fresh block and wipes the
- *           old one, so keys being encoded never linger in freed memory.
+ *           old one, and freeing wipes too, so keys being encoded never
+ *           linger in freed memory.
  *   reader  a cursor over const bytes; every read checks the remaining
  *           length first and fails with "truncated payload" rather than
  *           read past the end. Pointers it returns point into the input.
@@ -47,8 +50,8 @@ void mk_writer_fixed(struct mk_writer *w, unsigned char *buf, size_t cap);
 /* Marks the writer failed (a caller's own check did not hold). */
 void mk_writer_fail(struct mk_writer *w);
 
-/* Frees a heap buffer (without wiping it: the caller wipes what was
- * secret first) and empties the writer; a fixed one is only emptied. */
+/* Wipes and frees a heap buffer and empties the writer; a fixed one is
+ * only emptied (its array is the caller's to wipe). */
 void mk_writer_free(struct mk_writer *w);
 
 /* Hands a heap buffer over: 0 with *out (caller frees) and *out_len, or

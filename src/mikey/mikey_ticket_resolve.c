@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mikey/bytes.h"
 #include "mikey/mikey_ticket_private.h"
 
 /* ---------------------------------------------------------------- C: RESOLVE_INIT */
@@ -87,12 +88,18 @@ static int replay_tag(const char *requester, const struct mk_payload *t,
                       const struct mk_payload *randrr, unsigned char tag[32])
 {
   static const char dom[] = "cdivas RESOLVE_INIT";
-  unsigned char rl = (unsigned char)strlen(requester), nl = randrr->u.rand.len, tv[8];
-  for (int i = 0; i < 8; i++)
-    tv[i] = (unsigned char)(t->u.t.value >> (56 - 8 * i));
-  struct mk_iov parts[6] = { { dom, sizeof dom - 1 }, { &rl, 1 }, { requester, rl },
-                             { tv, 8 }, { &nl, 1 }, { randrr->u.rand.data, nl } };
-  return mk_sha256(parts, 6, tag);
+  unsigned char in[sizeof dom - 1 + 1 + MK_ID_MAX + 8 + 1 + 255];
+  size_t rl = strlen(requester);
+  struct mk_writer w;
+  mk_writer_fixed(&w, in, sizeof in);
+  mk_put(&w, dom, sizeof dom - 1);
+  mk_put_u8(&w, (uint8_t)rl);
+  mk_put(&w, requester, rl);
+  mk_put_u64(&w, t->u.t.value);
+  mk_put_u8(&w, randrr->u.rand.len);
+  mk_put(&w, randrr->u.rand.data, randrr->u.rand.len);
+  struct mk_iov all = { in, w.len };
+  return w.failed ? -1 : mk_sha256(&all, 1, tag);
 }
 
 /* What the KMS checks first in a RESOLVE_INIT_PSK. */
