@@ -1,15 +1,19 @@
 /*
  * mikey_ticket_common.c - what every MIKEY-TICKET exchange of
- * mikey_ticket.h needs (mikey_ticket_private.h): NTP time and its
- * windows, identities, the keys protecting a message (RFC 6043 §5.1.2)
- * and the session keys (§5.1.3), MACs over a message and what it covers
- * (§5.5), KEMAC encryption (RFC 3830 §4.2.3, RFC 6043 Table 6.5), the
- * error message of §5.4 and reading one.
+ * mikey_ticket.h needs (declared in mikey_ticket_private.h): NTP time and
+ * its windows, identities, the keys protecting a message (RFC 6043
+ * §5.1.2), key forking (§5.1.1) and the session keys (§5.1.3), MACs over
+ * a message and what they cover (§5.5), KEMAC encryption (RFC 3830
+ * §4.2.3, RFC 6043 Table 6.5); on the KMS side the error message of §5.4
+ * and the checks of an initial message before its exchange looks at it;
+ * on the users' side the reading of an answer.
  *
  * Design: the exchanges differ in which payloads they carry and which
- * keys they use, not in how a key is derived, a message MACed or a KEMAC
- * sealed; those steps are here, once, for the fixed profile described in
- * mikey_ticket_private.h.
+ * keys they use, not in how a key is derived, a message MACed, a KEMAC
+ * sealed or a request authenticated; those steps are here, once, for the
+ * fixed profile described in mikey_ticket_private.h, and an exchange
+ * names its differences in a small const table (struct kms_request_kind,
+ * struct kms_answer).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +85,37 @@ int mkt_prot_keys_msg(const unsigned char *key, uint32_t csb, bool response,
   return 0;
 }
 
+int mkt_prot_keys_answer(const unsigned char *psk, uint32_t csb, uint8_t rand_role,
+                         const struct mk_payload *rand, struct prot_keys *k)
+{
+  const unsigned char *p = rand->u.rand.data;
+  size_t n = rand->u.rand.len;
+  return rand_role == MK_RAND_I ? mkt_prot_keys_msg(psk, csb, true, p, n, NULL, 0, k)
+                                : mkt_prot_keys_msg(psk, csb, true, NULL, 0, p, n, k);
+}
+
+/* TEK and salt of crypto session cs_id from TGK' (RFC 6043 §5.1.3 with
+ * RANDRi (H flag), no RANDRr (G flag clear)). DECISION: the salt is
+ * derived (constant 0x39A2C14B) rather than carried, so it is forked too. */
+int mkt_session_keys(const unsigned char tgk_f[KEY_LEN], uint8_t cs_id,
+                     const struct mk_payload *randri, struct mk_session_keys *keys)
+{
+  return mk_kdf_6043_tgk(PRF, tgk_f, KEY_LEN, MK_C_TEK, cs_id, randri->u.rand.data,
+                         randri->u.rand.len, NULL, 0, keys->tek, MK_TEK_LEN) == 0
+      && mk_kdf_6043_tgk(PRF, tgk_f, KEY_LEN, MK_C_TGK_SALT, cs_id, randri->u.rand.data,
+                         randri->u.rand.len, NULL, 0, keys->salt, MK_SALT_LEN) == 0 ? 0 : -1;
+}
+
+int mkt_fork(const unsigned char mpkr[KEY_LEN], const unsigned char tgk[KEY_LEN],
+             const void *id, size_t id_len, const unsigned char rand_kms[MK_RAND_LEN],
+             unsigned char mpkr_f[KEY_LEN], unsigned char tgk_f[KEY_LEN])
+{
+  return mk_kdf_6043_fork(PRF, mpkr, KEY_LEN, MK_C_FORK_MPKR, id, id_len, rand_kms, MK_RAND_LEN,
+                          mpkr_f) == 0
+      && mk_kdf_6043_fork(PRF, tgk, KEY_LEN, MK_C_FORK_TGK, id, id_len, rand_kms, MK_RAND_LEN,
+                          tgk_f) == 0 ? 0 : -1;
+}
+
 int mkt_mac_parts(const unsigned char *key, const struct mk_iov *parts, size_t n,
                   unsigned char mac[MAC_LEN])
 {
@@ -137,28 +172,6 @@ bool mkt_verify(const struct mk_msg *m, const unsigned char *key,
   for (size_t i = 0; i < n_extra; i++)
     parts[1 + i] = extra[i];
   return mkt_mac_parts(key, parts, 1 + n_extra, mac) == 0 && mk_ct_equal(mac, v->u.v.mac, MAC_LEN);
-}
-
-/* TEK and salt of crypto session cs_id from TGK' (RFC 6043 §5.1.3 with
- * RANDRi (H flag), no RANDRr (G flag clear)). DECISION: the salt is
- * derived (constant 0x39A2C14B) rather than carried, so it is forked too. */
-int mkt_session_keys(const unsigned char tgk_f[KEY_LEN], uint8_t cs_id,
-                     const struct mk_payload *randri, struct mk_session_keys *keys)
-{
-  return mk_kdf_6043_tgk(PRF, tgk_f, KEY_LEN, MK_C_TEK, cs_id, randri->u.rand.data,
-                         randri->u.rand.len, NULL, 0, keys->tek, MK_TEK_LEN) == 0
-      && mk_kdf_6043_tgk(PRF, tgk_f, KEY_LEN, MK_C_TGK_SALT, cs_id, randri->u.rand.data,
-                         randri->u.rand.len, NULL, 0, keys->salt, MK_SALT_LEN) == 0 ? 0 : -1;
-}
-
-int mkt_fork(const unsigned char mpkr[KEY_LEN], const unsigned char tgk[KEY_LEN],
-             const void *id, size_t id_len, const unsigned char rand_kms[MK_RAND_LEN],
-             unsigned char mpkr_f[KEY_LEN], unsigned char tgk_f[KEY_LEN])
-{
-  return mk_kdf_6043_fork(PRF, mpkr, KEY_LEN, MK_C_FORK_MPKR, id, id_len, rand_kms, MK_RAND_LEN,
-                          mpkr_f) == 0
-      && mk_kdf_6043_fork(PRF, tgk, KEY_LEN, MK_C_FORK_TGK, id, id_len, rand_kms, MK_RAND_LEN,
-                          tgk_f) == 0 ? 0 : -1;
 }
 
 /* ---------------------------------------------------------------- messages and KEMACs */
@@ -231,7 +244,14 @@ out:
   return rc;
 }
 
-/* ---------------------------------------------------------------- error messages */
+/* ---------------------------------------------------------------- the KMS side */
+
+void mkt_kms_reply(struct kms_reply *r, uint64_t now, unsigned char **out, size_t *out_len,
+                   const char **why)
+{
+  *r = (struct kms_reply){ .prf = PRF, .csb = 0, .now = now, .out = out, .out_len = out_len,
+                           .why = why };
+}
 
 /* RFC 6043 §5.4: Error message = HDR, T, (ERR), [V]. The V, when the peer
  * was authenticated, uses the auth_key of the message in error. */
@@ -248,31 +268,6 @@ static int build_error(uint8_t prf, uint32_t csb, uint64_t now, uint8_t err_no,
   return mkt_finish_with_v(&e, auth_key, NULL, 0, out, out_len) == 0 ? 0 : -1;
 }
 
-static const char *error_text(uint8_t err_no)
-{
-  switch (err_no) {
-  case MK_ERR_AUTH: return "the peer answered: authentication failure / unauthorized";
-  case MK_ERR_TS: return "the peer answered: invalid timestamp or expired ticket";
-  case MK_ERR_PRF: return "the peer answered: PRF not supported";
-  case MK_ERR_ID: return "the peer answered: identity not known";
-  case MK_ERR_DT: return "the peer answered: data type not supported";
-  case MK_ERR_TICKET: return "the peer answered: ticket type not supported";
-  case MK_ERR_TPPAR: return "the peer answered: ticket policy not acceptable";
-  default: return "the peer answered with a MIKEY error message";
-  }
-}
-
-/* When `m` is an error message: MK_E_REFUSED with the first ERR's text. */
-static int refused(const struct mk_msg *m, const char **why)
-{
-  const struct mk_payload *err = NULL;
-  for (size_t i = 0; i < m->pl.n && !err; i++)
-    if (m->pl.p[i].type == MK_PT_ERR)
-      err = &m->pl.p[i];
-  return say(why, err ? error_text(err->u.err.error_no) : "the peer answered with an error",
-             MK_E_REFUSED);
-}
-
 int mkt_kms_fail(const struct kms_reply *r, int rc, uint8_t err_no,
                  const unsigned char *auth_key, const char *msg)
 {
@@ -285,13 +280,19 @@ int mkt_kms_fail(const struct kms_reply *r, int rc, uint8_t err_no,
   return say(r->why, msg, rc);
 }
 
-int mkt_prot_keys_answer(const unsigned char *psk, uint32_t csb, uint8_t rand_role,
-                         const struct mk_payload *rand, struct prot_keys *k)
+int mkt_kms_decode(const struct mk_kms *kms, const unsigned char *in, size_t in_len,
+                   struct mk_msg *m, struct kms_reply *r)
 {
-  const unsigned char *p = rand->u.rand.data;
-  size_t n = rand->u.rand.len;
-  return rand_role == MK_RAND_I ? mkt_prot_keys_msg(psk, csb, true, p, n, NULL, 0, k)
-                                : mkt_prot_keys_msg(psk, csb, true, NULL, 0, p, n, k);
+  const char *dwhy = NULL;
+  if (!kms || !mkt_valid_id(kms->id) || !kms->lookup)
+    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_UNSPEC, NULL, "bad argument");
+  if (mk_decode(in, in_len, m, &dwhy) != 0) {
+    r->csb = m->hdr_len ? m->hdr.csb_id : 0;
+    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_UNSPEC, NULL, dwhy);
+  }
+  r->csb = m->hdr.csb_id;    /* RFC 6043 §5.4: version, PRF func, CSB ID as in the message */
+  r->prf = m->hdr.prf;
+  return MK_OK;
 }
 
 int mkt_kms_authenticate(const struct mk_kms *kms, const struct mk_msg *m, uint64_t now,
@@ -332,6 +333,31 @@ int mkt_kms_authenticate(const struct mk_kms *kms, const struct mk_msg *m, uint6
 
 /* ---------------------------------------------------------------- answers */
 
+static const char *error_text(uint8_t err_no)
+{
+  switch (err_no) {
+  case MK_ERR_AUTH: return "the peer answered: authentication failure / unauthorized";
+  case MK_ERR_TS: return "the peer answered: invalid timestamp or expired ticket";
+  case MK_ERR_PRF: return "the peer answered: PRF not supported";
+  case MK_ERR_ID: return "the peer answered: identity not known";
+  case MK_ERR_DT: return "the peer answered: data type not supported";
+  case MK_ERR_TICKET: return "the peer answered: ticket type not supported";
+  case MK_ERR_TPPAR: return "the peer answered: ticket policy not acceptable";
+  default: return "the peer answered with a MIKEY error message";
+  }
+}
+
+/* When `m` is an error message: MK_E_REFUSED with the first ERR's text. */
+static int refused(const struct mk_msg *m, const char **why)
+{
+  const struct mk_payload *err = NULL;
+  for (size_t i = 0; i < m->pl.n && !err; i++)
+    if (m->pl.p[i].type == MK_PT_ERR)
+      err = &m->pl.p[i];
+  return say(why, err ? error_text(err->u.err.error_no) : "the peer answered with an error",
+             MK_E_REFUSED);
+}
+
 int mkt_decode_answer(const unsigned char *buf, size_t len, struct mk_msg *m, const char **why)
 {
   if (mk_decode(buf, len, m, why) != 0)
@@ -365,26 +391,4 @@ int mkt_open_kms_answer(const struct mk_msg *ans, const struct mk_msg *init,
     rc = MK_OK;
   mk_wipe(&k, sizeof k);
   return rc;
-}
-
-void mkt_kms_reply(struct kms_reply *r, uint64_t now, unsigned char **out, size_t *out_len,
-                   const char **why)
-{
-  *r = (struct kms_reply){ .prf = PRF, .csb = 0, .now = now, .out = out, .out_len = out_len,
-                           .why = why };
-}
-
-int mkt_kms_decode(const struct mk_kms *kms, const unsigned char *in, size_t in_len,
-                   struct mk_msg *m, struct kms_reply *r)
-{
-  const char *dwhy = NULL;
-  if (!kms || !mkt_valid_id(kms->id) || !kms->lookup)
-    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_UNSPEC, NULL, "bad argument");
-  if (mk_decode(in, in_len, m, &dwhy) != 0) {
-    r->csb = m->hdr_len ? m->hdr.csb_id : 0;
-    return mkt_kms_fail(r, MK_E_MALFORMED, MK_ERR_UNSPEC, NULL, dwhy);
-  }
-  r->csb = m->hdr.csb_id;    /* RFC 6043 §5.4: version, PRF func, CSB ID as in the message */
-  r->prf = m->hdr.prf;
-  return MK_OK;
 }

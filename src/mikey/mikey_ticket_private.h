@@ -136,6 +136,12 @@ int mkt_prot_keys_msg(const unsigned char *key, uint32_t csb, bool response,
                       const unsigned char *randri, size_t randri_len,
                       const unsigned char *randrr, size_t randrr_len, struct prot_keys *k);
 
+/* The keys protecting the response (RFC 6043 §5.1.2, 0x02) to an initial
+ * message whose sender put `rand` in as RANDRi (rand_role MK_RAND_I) or
+ * RANDRr (MK_RAND_R), under that sender's pre-shared key. */
+int mkt_prot_keys_answer(const unsigned char *psk, uint32_t csb, uint8_t rand_role,
+                         const struct mk_payload *rand, struct prot_keys *k);
+
 /* HMAC-SHA-256-256 over parts into mac. */
 int mkt_mac_parts(const unsigned char *key, const struct mk_iov *parts, size_t n,
                   unsigned char mac[MAC_LEN]);
@@ -191,6 +197,7 @@ void mkt_enc_kemac(struct mk_enc *e, const struct prot_keys *k, uint32_t csb, ui
 int mkt_open_kemac(const struct mk_payload *kemac, const struct prot_keys *k, uint32_t csb,
                    uint64_t t, const uint8_t *types, size_t n, unsigned char (*keys)[KEY_LEN]);
 
+/* ---------------------------------------------------------------- the KMS side */
 
 /* The KMS's failure path: an error message in *out (when out is given)
  * and the code. */
@@ -245,12 +252,6 @@ struct kms_sender {
 int mkt_kms_authenticate(const struct mk_kms *kms, const struct mk_msg *m, uint64_t now,
                          const struct kms_request_kind *kind, struct kms_sender *s,
                          struct kms_reply *r);
-
-/* The keys protecting the response (RFC 6043 §5.1.2, 0x02) to an initial
- * message whose sender put `rand` in as RANDRi (rand_role MK_RAND_I) or
- * RANDRr (MK_RAND_R), under that sender's pre-shared key. */
-int mkt_prot_keys_answer(const unsigned char *psk, uint32_t csb, uint8_t rand_role,
-                         const struct mk_payload *rand, struct prot_keys *k);
 
 /* ---------------------------------------------------------------- answers */
 
