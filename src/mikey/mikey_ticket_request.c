@@ -5,6 +5,13 @@
  * its policy and issues the ticket with the initiator's keys
  * (REQUEST_RESP, mk_kms_request), and the initiator opens the answer into
  * its state (mk_request_resp).
+ *
+ * Design: the KMS keeps nothing per request. What it must know again at
+ * resolve time - policy, MPK, TGK - goes into the ticket under its own key
+ * (mikey_ticket_base.c), and what the initiator must know later goes into
+ * the state it is handed (mikey_ticket_state.c). The KMS grants the policy
+ * it is asked for plus its own identity, the initiator and a validity
+ * period, and refuses the rest with the error message RFC 6043 §5.4 wants.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,6 +6,12 @@
  * decides, and answers with the keys forked to the responder or an error
  * (RESOLVE_RESP, mk_kms_resolve_finish), and the responder opens the
  * answer into its session keys (mk_resolve_resp).
+ *
+ * Design: the KMS's decision is split in two calls because after a
+ * diversion it must first ask the AS (an HTTP inquiry, outside this pure
+ * library). Both calls check the RESOLVE_INIT in full, so nothing is kept
+ * between them but the caller's copy of the request summary, which must
+ * match (same replay tag); the replay cache itself is the caller's.
  */
 #include <stdlib.h>
 #include <string.h>

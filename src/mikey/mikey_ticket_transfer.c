@@ -6,6 +6,13 @@
  * initiator derives the keys forked to that responder (mk_initiator_keys).
  * Also the ticket's hash as the AS records it (mk_ticket_hash) and the
  * reading and checking of a TRANSFER_INIT the resolving responder shares.
+ *
+ * Design: TRANSFER_INIT is encoded twice, first without Initiator Data to
+ * compute its MAC (which §5.5 takes over the message minus that data),
+ * then with it, since Vi repeats the MAC. The initiator learns who
+ * answered only from TRANSFER_RESP, so it forks its keys only then, to
+ * the identity named there; a TRANSFER_RESP that verifies under those
+ * forked keys proves the KMS resolved the ticket for that identity.
  */
 #include <stdlib.h>
 #include <string.h>
