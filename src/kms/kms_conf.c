@@ -92,53 +92,67 @@ static void load_kms(struct reader *r, struct kms_conf *c, const config_setting_
   c->log_level = (int)lv;
 }
 
-static void load_users(struct reader *r, struct kms_conf *c, const config_setting_t *list)
+/* Hands each group of a list to `load`; any other element is an error
+ * (`not_group`). */
+static void each_group(struct reader *r, struct kms_conf *c, const config_setting_t *list,
+                       const char *not_group,
+                       void (*load)(struct reader *, struct kms_conf *, const config_setting_t *))
 {
   int n = config_setting_length(list);
-  c->users = rd_calloc(r, (size_t)n + 1, sizeof *c->users);
-  for (int i = 0; c->users && i < n; i++) {
+  for (int i = 0; i < n; i++) {
     const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
-    if (!config_setting_is_group(g)) {
-      error_at(r, g, "users entries must be groups { id = ...; psk = ...; }");
-      continue;
-    }
-    struct kms_user *u = &c->users[c->n_users];
-    identity(r, g, "id", &u->id, u->key);
-    key32(r, g, "psk", u->psk);
-    if (u->id && kms_conf_user(c, u->key))
-      error_at(r, g, "duplicate user '%s'", u->id);
-    c->n_users++;   /* even without an id (an error): kms_conf_free frees what it has */
+    if (config_setting_is_group(g))
+      load(r, c, g);
+    else
+      error_at(r, g, "%s", not_group);
   }
+}
+
+/* Each entry is counted, even one without its id (an error): kms_conf_free
+ * then frees what it holds. */
+static void load_user(struct reader *r, struct kms_conf *c, const config_setting_t *g)
+{
+  struct kms_user *u = &c->users[c->n_users];
+  identity(r, g, "id", &u->id, u->key);
+  key32(r, g, "psk", u->psk);
+  if (u->id && kms_conf_user(c, u->key))
+    error_at(r, g, "duplicate user '%s'", u->id);
+  c->n_users++;
+}
+
+static void load_users(struct reader *r, struct kms_conf *c, const config_setting_t *list)
+{
+  c->users = rd_calloc(r, (size_t)config_setting_length(list) + 1, sizeof *c->users);
+  if (c->users)
+    each_group(r, c, list, "users entries must be groups { id = ...; psk = ...; }", load_user);
+}
+
+static void load_as(struct reader *r, struct kms_conf *c, const config_setting_t *g)
+{
+  struct kms_as *as = &c->ases[c->n_ases];
+  identity(r, g, "identity", &as->identity, as->key);
+  const char *url = string_of(r, g, "inquiry_url", true);
+  if (url && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+    error_at(r, config_setting_get_member(g, "inquiry_url"),
+             "inquiry_url must start with http:// or https://");
+  else if (url)
+    as->inquiry_url = rd_strdup(r, url);
+  key32(r, g, "key", as->hmac_key);
+  readable(r, g, "tls_ca", &as->tls_ca);
+  readable(r, g, "tls_certificate", &as->tls_certificate);
+  readable(r, g, "tls_key", &as->tls_key);
+  if (as->inquiry_url && strncmp(as->inquiry_url, "https://", 8) == 0 && as->tls_ca == NULL)
+    error_at(r, g, "an https inquiry_url needs tls_ca to verify the AS");
+  if (as->identity && kms_conf_as(c, as->key))
+    error_at(r, g, "duplicate application server '%s'", as->identity);
+  c->n_ases++;   /* as in load_user */
 }
 
 static void load_ases(struct reader *r, struct kms_conf *c, const config_setting_t *list)
 {
-  int n = config_setting_length(list);
-  c->ases = rd_calloc(r, (size_t)n + 1, sizeof *c->ases);
-  for (int i = 0; c->ases && i < n; i++) {
-    const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
-    if (!config_setting_is_group(g)) {
-      error_at(r, g, "application_servers entries must be groups");
-      continue;
-    }
-    struct kms_as *as = &c->ases[c->n_ases];
-    identity(r, g, "identity", &as->identity, as->key);
-    const char *url = string_of(r, g, "inquiry_url", true);
-    if (url && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
-      error_at(r, config_setting_get_member(g, "inquiry_url"),
-               "inquiry_url must start with http:// or https://");
-    else if (url)
-      as->inquiry_url = rd_strdup(r, url);
-    key32(r, g, "key", as->hmac_key);
-    readable(r, g, "tls_ca", &as->tls_ca);
-    readable(r, g, "tls_certificate", &as->tls_certificate);
-    readable(r, g, "tls_key", &as->tls_key);
-    if (as->inquiry_url && strncmp(as->inquiry_url, "https://", 8) == 0 && as->tls_ca == NULL)
-      error_at(r, g, "an https inquiry_url needs tls_ca to verify the AS");
-    if (as->identity && kms_conf_as(c, as->key))
-      error_at(r, g, "duplicate application server '%s'", as->identity);
-    c->n_ases++;    /* even without an identity (an error): kms_conf_free frees what it has */
-  }
+  c->ases = rd_calloc(r, (size_t)config_setting_length(list) + 1, sizeof *c->ases);
+  if (c->ases)
+    each_group(r, c, list, "application_servers entries must be groups", load_as);
 }
 
 struct kms_conf *kms_conf_load(const char *path, size_t *n_errors)

@@ -1,5 +1,5 @@
 /*
- * kms_main.c - cdivas-kms, the reference Key Management Server for
+ * main.c - cdivas-kms, the reference Key Management Server for
  * MIKEY-TICKET (RFC 6043 mode 1, PSK) with secure communication diversion.
  *
  * UEs POST application/mikey messages to /mikey: REQUEST_INIT_PSK gets a

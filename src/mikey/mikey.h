@@ -28,6 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mikey/bytes.h"
+
 #define MK_VERSION 1
 #define MK_MSG_MAX 65536          /* a MIKEY message is at most 64 KiB */
 #define MK_IDR_MAX 255            /* identities are capped at 255 bytes */
@@ -279,15 +281,17 @@ size_t mk_count(const struct mk_chain *c, uint16_t type, int role);
 /* ---------------------------------------------------------------- encoding */
 
 struct mk_enc {
-  unsigned char *p;
-  size_t len, cap;
+  struct mk_writer w;      /* at most MK_MSG_MAX bytes; w.failed: allocation
+                              failure, size overflow or bad field */
   size_t np_off;           /* where the next payload's type goes */
   bool has_np;
-  bool failed;             /* allocation failure, size overflow or bad field */
 };
 
 void mk_enc_init(struct mk_enc *e);
 void mk_enc_free(struct mk_enc *e);
+/* Marks the message as failed (a caller's own field check did not hold):
+ * mk_enc_finish will then return -1. */
+void mk_enc_fail(struct mk_enc *e);
 /* Starts a message with its HDR (the Next Payload slot is HDR byte 2). */
 void mk_enc_hdr(struct mk_enc *e, const struct mk_hdr *h);
 /* Starts a "First Payload" sub-chain: one byte naming the first payload. */

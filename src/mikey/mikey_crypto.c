@@ -9,8 +9,10 @@
  * increments the low 16 bits of the counter block, EVP-CTR increments all
  * 128, and the two agree as long as fewer than 2^16 blocks are produced,
  * which mk_aes_cm enforces (RFC 3830 §4.2.3 notes the same 2^23-bit
- * limit). Labels are assembled into fixed stack buffers sized for the
- * largest label (the forking label with a 255-byte identity).
+ * limit). Labels are written with bytes.h's writer into fixed stack
+ * buffers sized for the largest label (the forking label with a 255-byte
+ * identity); all of them start with the same head (label_head), RFC 6043's
+ * with a usage byte after it (label_6043).
  */
 #include "mikey/mikey_crypto.h"
 
@@ -20,6 +22,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+
+#include "mikey/bytes.h"
 
 #define CHUNK_LEN 32          /* RFC 3830 §4.1.2: inkey is split into 256-bit chunks */
 #define LABEL_MAX 600         /* the longest label, forking: 4+1+4+1+2+255+1+255 = 523
@@ -129,79 +133,79 @@ int mk_prf(int prf, const unsigned char *inkey, size_t inkey_len,
 
 /* ---------------------------------------------------------------- labels */
 
+/* A label under construction: bytes.h's writer over a stack array. */
 struct label {
   unsigned char b[LABEL_MAX];
-  size_t len;
-  bool overflow;
+  struct mk_writer w;
 };
 
-static void put(struct label *l, const void *p, size_t n)
+#define NO_CS 0xFF            /* "no crypto session": keys for a whole message */
+#define NO_CSB 0xFFFFFFFFu    /* RFC 6043's CSB ID where none applies */
+
+/* Starts a label with the head all of them share: constant || one byte
+ * (a CS ID, or NO_CS) || a CSB ID (or NO_CSB), the layout of RFC 3830
+ * §4.1.3 and §4.1.4 that RFC 6043 §5.1 and Appendix A.2 extend. */
+static void label_head(struct label *l, uint32_t constant, uint8_t cs, uint32_t csb)
 {
-  if (l->overflow || n > sizeof l->b - l->len) {
-    l->overflow = true;
-    return;
-  }
-  if (n)
-    memcpy(l->b + l->len, p, n);
-  l->len += n;
+  mk_writer_fixed(&l->w, l->b, sizeof l->b);
+  mk_put_u32(&l->w, constant);
+  mk_put_u8(&l->w, cs);
+  mk_put_u32(&l->w, csb);
 }
 
-static void put_u8(struct label *l, uint8_t v) { put(l, &v, 1); }
-
-static void put_u16(struct label *l, uint16_t v)
+/* RFC 6043 §5.1 and Appendix A.2 add a byte saying what the key is for
+ * (0x00 forking, 0x01/0x02 message keys, 0x03 TGK keys, 0x04 initiator
+ * data, 0x05/0x06 ticket keys) after the head. */
+static void label_6043(struct label *l, uint32_t constant, uint8_t cs, uint32_t csb,
+                       uint8_t usage)
 {
-  unsigned char b[2] = { (unsigned char)(v >> 8), (unsigned char)v };
-  put(l, b, 2);
-}
-
-static void put_u32(struct label *l, uint32_t v)
-{
-  unsigned char b[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16),
-                         (unsigned char)(v >> 8), (unsigned char)v };
-  put(l, b, 4);
+  label_head(l, constant, cs, csb);
+  mk_put_u8(&l->w, usage);
 }
 
 /* length RAND (8 bits) || RAND, as RFC 6043 §5.1 writes it; absent = 0. */
 static void put_rand8(struct label *l, const unsigned char *r, size_t len)
 {
   if (len > 255) {
-    l->overflow = true;
+    mk_writer_fail(&l->w);
     return;
   }
-  put_u8(l, (uint8_t)len);
-  put(l, r, len);
+  mk_put_u8(&l->w, (uint8_t)len);
+  mk_put(&l->w, r, len);
 }
 
 static int run(int prf, const unsigned char *key, size_t key_len, struct label *l,
                unsigned char *out, size_t out_len)
 {
-  int rc = l->overflow ? -1 : mk_prf(prf, key, key_len, l->b, l->len, out, out_len);
+  int rc = l->w.failed ? -1 : mk_prf(prf, key, key_len, l->b, l->w.len, out, out_len);
   mk_wipe(l, sizeof *l);
   return rc;
+}
+
+/* RFC 3830 §4.1.3 (cs = the CS ID) and §4.1.4 (cs = 0xFF):
+ * constant || cs || CSB ID || RAND. */
+static int kdf_3830(int prf, const unsigned char *key, size_t key_len, uint32_t constant,
+                    uint8_t cs, uint32_t csb_id, const unsigned char *rand, size_t rand_len,
+                    unsigned char *out, size_t out_len)
+{
+  struct label l;
+  label_head(&l, constant, cs, csb_id);
+  mk_put(&l.w, rand, rand_len);
+  return run(prf, key, key_len, &l, out, out_len);
 }
 
 int mk_kdf_3830_tgk(int prf, const unsigned char *tgk, size_t tgk_len, uint32_t constant,
                     uint8_t cs_id, uint32_t csb_id, const unsigned char *rand, size_t rand_len,
                     unsigned char *out, size_t out_len)
 {
-  struct label l = { .len = 0 };
-  put_u32(&l, constant);
-  put_u8(&l, cs_id);
-  put_u32(&l, csb_id);
-  put(&l, rand, rand_len);
-  return run(prf, tgk, tgk_len, &l, out, out_len);
+  return kdf_3830(prf, tgk, tgk_len, constant, cs_id, csb_id, rand, rand_len, out, out_len);
 }
 
 int mk_kdf_3830_psk(int prf, const unsigned char *key, size_t key_len, uint32_t constant,
                     uint32_t csb_id, const unsigned char *rand, size_t rand_len,
                     unsigned char *out, size_t out_len)
 {
-  struct label l = { .len = 0 };
-  put_u32(&l, constant);
-  put_u8(&l, 0xFF);
-  put_u32(&l, csb_id);
-  put(&l, rand, rand_len);
-  return run(prf, key, key_len, &l, out, out_len);
+  return kdf_3830(prf, key, key_len, constant, NO_CS, csb_id, rand, rand_len, out, out_len);
 }
 
 int mk_kdf_6043_msg(int prf, const unsigned char *key, size_t key_len, uint32_t constant,
@@ -210,11 +214,8 @@ int mk_kdf_6043_msg(int prf, const unsigned char *key, size_t key_len, uint32_t 
                     const unsigned char *randrr, size_t randrr_len,
                     unsigned char *out, size_t out_len)
 {
-  struct label l = { .len = 0 };
-  put_u32(&l, constant);
-  put_u8(&l, 0xFF);
-  put_u32(&l, csb_id);
-  put_u8(&l, response ? 0x02 : 0x01);
+  struct label l;
+  label_6043(&l, constant, NO_CS, csb_id, response ? 0x02 : 0x01);
   put_rand8(&l, randri, randri_len);
   put_rand8(&l, randrr, randrr_len);
   return run(prf, key, key_len, &l, out, out_len);
@@ -226,11 +227,8 @@ int mk_kdf_6043_tgk(int prf, const unsigned char *tgk, size_t tgk_len, uint32_t 
                     const unsigned char *randrr, size_t randrr_len,
                     unsigned char *out, size_t out_len)
 {
-  struct label l = { .len = 0 };
-  put_u32(&l, constant);
-  put_u8(&l, cs_id);
-  put_u32(&l, 0xFFFFFFFFu);
-  put_u8(&l, 0x03);
+  struct label l;
+  label_6043(&l, constant, cs_id, NO_CSB, 0x03);
   put_rand8(&l, randri, randri_len);
   put_rand8(&l, randrr, randrr_len);
   return run(prf, tgk, tgk_len, &l, out, out_len);
@@ -240,15 +238,12 @@ int mk_kdf_6043_fork(int prf, const unsigned char *key, size_t key_len, uint32_t
                      const unsigned char *id, size_t id_len,
                      const unsigned char *randkms, size_t randkms_len, unsigned char *out)
 {
-  struct label l = { .len = 0 };
+  struct label l;
   if (id_len > 0xFFFF)
     return -1;
-  put_u32(&l, constant);
-  put_u8(&l, 0xFF);
-  put_u32(&l, 0xFFFFFFFFu);
-  put_u8(&l, 0x00);
-  put_u16(&l, (uint16_t)id_len);   /* length ID Data is 16 bits */
-  put(&l, id, id_len);
+  label_6043(&l, constant, NO_CS, NO_CSB, 0x00);
+  mk_put_u16(&l.w, (uint16_t)id_len);   /* length ID Data is 16 bits */
+  mk_put(&l.w, id, id_len);
   put_rand8(&l, randkms, randkms_len);
   return run(prf, key, key_len, &l, out, key_len);   /* outkey_len == inkey_len */
 }
@@ -257,11 +252,8 @@ int mk_kdf_6043_ticket(int prf, const unsigned char *key, size_t key_len, uint32
                        uint8_t tag, const unsigned char *rand, size_t rand_len,
                        unsigned char *out, size_t out_len)
 {
-  struct label l = { .len = 0 };
-  put_u32(&l, constant);
-  put_u8(&l, 0xFF);
-  put_u32(&l, 0xFFFFFFFFu);
-  put_u8(&l, tag);
+  struct label l;
+  label_6043(&l, constant, NO_CS, NO_CSB, tag);
   put_rand8(&l, rand, rand_len);
   return run(prf, key, key_len, &l, out, out_len);
 }
@@ -269,11 +261,8 @@ int mk_kdf_6043_ticket(int prf, const unsigned char *key, size_t key_len, uint32
 int mk_kdf_6043_initiator_data(int prf, const unsigned char *mpkr, size_t mpkr_len,
                                uint32_t constant, unsigned char *out, size_t out_len)
 {
-  struct label l = { .len = 0 };
-  put_u32(&l, constant);
-  put_u8(&l, 0xFF);
-  put_u32(&l, 0xFFFFFFFFu);
-  put_u8(&l, 0x04);
+  struct label l;
+  label_6043(&l, constant, NO_CS, NO_CSB, 0x04);
   return run(prf, mpkr, mpkr_len, &l, out, out_len);
 }
 

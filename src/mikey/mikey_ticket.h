@@ -29,10 +29,11 @@
  * Return 0 on success or a negative MK_E_* code; *why (when not NULL) gets
  * a static explanation.
  *
- * Profile (mikey_ticket.c): PRF-HMAC-SHA-256, AES-CM-256 KEMACs,
- * HMAC-SHA-256-256 MACs, MIKEY base ticket (RFC 6043 Appendix A) with key
- * forking (I flag) and the Ticket Policy flags D E F H I K N O. The
- * codec is mikey.h, the crypto mikey_crypto.h.
+ * Profile (mikey_ticket_private.h, which also lists the files, one per
+ * exchange, that implement this header): PRF-HMAC-SHA-256, AES-CM-256
+ * KEMACs, HMAC-SHA-256-256 MACs, MIKEY base ticket (RFC 6043 Appendix A)
+ * with key forking (I flag) and the Ticket Policy flags D E F H I K N O.
+ * The codec is mikey.h, the crypto mikey_crypto.h.
  */
 #ifndef CDIVAS_MIKEY_TICKET_H
 #define CDIVAS_MIKEY_TICKET_H

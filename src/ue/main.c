@@ -1,5 +1,5 @@
 /*
- * ue_main.c - cdivas-ue, the UE side of MIKEY-TICKET for scripts and labs.
+ * main.c - cdivas-ue, the UE side of MIKEY-TICKET for scripts and labs.
  *
  *   request  A asks the KMS for a ticket for B; prints TRANSFER_INIT (base64)
  *   resolve  C resolves the ticket from an INVITE (with the ID-AS and CDIV

@@ -1,6 +1,6 @@
 /*
  * fuzz_mikey.c - libFuzzer target for the MIKEY / MIKEY-TICKET code
- * (src/kms/mikey.h, src/kms/mikey_ticket.h).
+ * (src/mikey/mikey.h, src/mikey/mikey_ticket.h).
  *
  * Every input (an exact-size heap copy, so AddressSanitizer sees a read
  * one byte past the end) goes to:

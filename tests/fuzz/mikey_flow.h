@@ -1,7 +1,7 @@
 /*
  * mikey_flow.h - one deterministic MIKEY-TICKET secure-diversion exchange
  * (the same parties, keys, randomness and times as
- * tests/unit/check_mikey_ticket.c), shared by fuzz_mikey.c (which keeps
+ * tests/unit/mikey/check_mikey_ticket.c), shared by fuzz_mikey.c (which keeps
  * the messages as fixed counterparts for the fuzzed one) and
  * gen_mikey_corpus.c (which writes them out as seeds).
  *
