@@ -184,7 +184,18 @@ static void load_rule(struct reader *R, const config_setting_t *g, struct cd_rul
     const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
     const char *str;
     bool b;
-    if (rd_named(s, "service")) {
+    if (rd_named(s, "id")) {
+      if ((str = rd_get_string(R, s)) == NULL)
+        continue;
+      /* An XML NCName-like token: it becomes an attribute value and an
+       * XCAP node selector's predicate. */
+      size_t n = strlen(str);
+      if (n == 0 || n > 64 || strspn(str, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                          "0123456789-_.") != n)
+        rd_error_at(R, s, "bad rule id '%s': 1 to 64 letters, digits, '-', '_' or '.'", str);
+      else
+        r->id = rd_strdup(R, str);
+    } else if (rd_named(s, "service")) {
       service_s = s;
       if ((str = rd_get_string(R, s)) == NULL)
         continue;
@@ -276,6 +287,7 @@ static void load_subscriber(struct loader *L, const config_setting_t *g, size_t 
   struct reader *R = &L->rd;
   struct cd_subscriber *sub = &L->conf->subscribers[idx];
   bool has_user = false;
+  sub->self_service = true;
   sub->file = rd_file_of(R, g);
   sub->line = rd_line_of(g);
   for (int i = 0; i < config_setting_length(g); i++) {
@@ -309,6 +321,24 @@ static void load_subscriber(struct loader *L, const config_setting_t *g, size_t 
       rd_get_int(R, s, 5, 180, &sub->no_reply_timer);
     } else if (rd_named(s, "max_calls")) {
       rd_get_int(R, s, 0, INT_MAX, &sub->max_calls);
+    } else if (rd_named(s, "active")) {
+      bool active;
+      if (rd_get_bool(R, s, &active))
+        sub->deactivated = !active;
+    } else if (rd_named(s, "self_service")) {
+      rd_get_bool(R, s, &sub->self_service);
+    } else if (rd_named(s, "password")) {
+      const char *pw = rd_get_string(R, s);
+      if (pw == NULL)
+        continue;
+      bool ctl = false;
+      for (const char *p = pw; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+          ctl = true;
+      if (*pw == '\0' || ctl || strlen(pw) > 256)
+        rd_error_at(R, s, "password must be 1 to 256 characters without control characters");
+      else
+        sub->password = rd_strdup(R, pw);
     } else if (rd_named(s, "rules")) {
       if (!rd_group_list(R, s))
         continue;
@@ -321,6 +351,15 @@ static void load_subscriber(struct loader *L, const config_setting_t *g, size_t 
         if (rd_group_elem(R, s, e))
           load_rule(R, e, &sub->rules[j]);
       }
+      for (int j = 1; j < n; j++)
+        for (int k = 0; k < j; k++)
+          if (sub->rules[j].id && sub->rules[k].id && strcmp(sub->rules[j].id, sub->rules[k].id) == 0) {
+            rd_error_at(R, config_setting_get_elem(s, (unsigned)j), "duplicate rule id '%s' (also at %s:%d)",
+                        sub->rules[j].id, sub->rules[k].file, sub->rules[k].line);
+            break;
+          }
+      if (cd_rules_assign_ids(sub->rules, sub->n_rules) < 0)
+        R->oom = true;
     } else {
       rd_error_at(R, s, "unknown setting '%s' in subscriber", config_setting_name(s));
     }

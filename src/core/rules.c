@@ -36,6 +36,16 @@ static bool within_validity(const struct cd_rule *rule, int weekday, int minute)
   return false;
 }
 
+static bool within_periods(const struct cd_rule *rule, long long now)
+{
+  if (rule->n_periods == 0)
+    return true;
+  for (size_t i = 0; i < rule->n_periods; i++)
+    if (now >= rule->periods[i].from && now < rule->periods[i].until)
+      return true;
+  return false;
+}
+
 bool cd_rule_conditions_hold(const struct cd_rule *rule,
                              const struct cd_call_facts *facts)
 {
@@ -52,13 +62,15 @@ bool cd_rule_conditions_hold(const struct cd_rule *rule,
    * media type the rule names. */
   if (rule->media != 0 && (facts->media & rule->media) != rule->media)
     return false;
-  return within_validity(rule, facts->weekday, facts->minute);
+  return within_validity(rule, facts->weekday, facts->minute) && within_periods(rule, facts->now);
 }
 
 const struct cd_rule *cd_rules_select(const struct cd_subscriber *sub,
                                       enum cd_service service,
                                       const struct cd_call_facts *facts)
 {
+  if (sub->deactivated)
+    return NULL;
   for (size_t i = 0; i < sub->n_rules; i++) {
     const struct cd_rule *rule = &sub->rules[i];
     if (rule->service == service && cd_rule_conditions_hold(rule, facts))

@@ -23,6 +23,7 @@ struct cd_call_facts {
   unsigned media;           /* CD_MEDIA_* offered in the SDP; 0 = no SDP */
   int weekday;              /* 0 = Monday .. 6 = Sunday, in server.timezone */
   int minute;               /* minutes after midnight, in server.timezone */
+  long long now;            /* Unix time, for the absolute validity periods */
 };
 
 /* The media fact: the CD_MEDIA_* of the m= lines of an SDP body (audio,
@@ -33,7 +34,8 @@ unsigned cd_rules_sdp_media(const char *sdp, size_t len);
 bool cd_rule_conditions_hold(const struct cd_rule *rule,
                              const struct cd_call_facts *facts);
 
-/* The first rule of `sub` for `service` whose conditions hold, or NULL. */
+/* The first rule of `sub` for `service` whose conditions hold, or NULL
+ * (always NULL when the subscriber's diversion is deactivated). */
 const struct cd_rule *cd_rules_select(const struct cd_subscriber *sub,
                                       enum cd_service service,
                                       const struct cd_call_facts *facts);

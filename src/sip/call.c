@@ -84,6 +84,7 @@ static void call_learn_facts(struct cd_call *call, sip_t const *sip)
   localtime_r(&now, &tm);
   call->facts.weekday = (tm.tm_wday + 6) % 7;
   call->facts.minute = tm.tm_hour * 60 + tm.tm_min;
+  call->facts.now = (long long)now;
 }
 
 static struct cd_call *call_create(struct cd_calls *calls, struct cd_conf *conf,
