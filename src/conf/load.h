@@ -10,14 +10,8 @@
 #ifndef CDIVAS_CONF_LOAD_H
 #define CDIVAS_CONF_LOAD_H
 
+#include "conf/errors.h"
 #include "core/conf.h"
-
-/* Collected errors, each "file:line: message". */
-struct cd_conf_errors {
-  char **msgs;
-  size_t count;
-};
-void cd_conf_errors_free(struct cd_conf_errors *errs);
 
 /* Loads and validates `path`. Returns the snapshot (refs = 1), or NULL
  * when there is any error; then every error is in `errs`, in the order the

@@ -28,7 +28,7 @@
 #include <libconfig.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include "conf/load.h"
+#include "conf/errors.h"
 #include "core/identity.h"
 
 struct reader {
