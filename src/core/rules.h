@@ -54,4 +54,14 @@ const struct cd_rule *cd_rules_first_immediate(const struct cd_subscriber *sub,
                                                const struct cd_rule *const rules[CD_SVC_COUNT],
                                                bool logged_out, bool busy);
 
+/* Validity days and times as cdivas.conf(5) writes them. cd_days_parse:
+ * "mon-fri", "sat,sun", "fri-mon" (bit 0 = Monday) into *out; returns
+ * NULL, or why not (possibly in buf). cd_time_parse: "HH:MM", 00:00 to
+ * 23:59 (24:00 too when allow_24) as minutes, or -1. cd_days_format: the
+ * shortest such list of a non-empty day set, e.g. "mon-fri,sun" (ranges do
+ * not wrap). */
+const char *cd_days_parse(const char *s, unsigned *out, char *buf, size_t bufsize);
+int cd_time_parse(const char *s, bool allow_24);
+const char *cd_days_format(unsigned days, char *buf, size_t size);
+
 #endif
