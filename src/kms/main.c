@@ -70,7 +70,7 @@ static uint64_t ntp_now(void)
 
 static struct cd_http_reply mikey_reply(unsigned char *body, size_t len)
 {
-  struct cd_http_reply r = { 200, "OK", "application/mikey", body, len, NULL };
+  struct cd_http_reply r = { 200, "OK", "application/mikey", body, len, NULL, NULL };
   return r;
 }
 
@@ -198,7 +198,7 @@ static struct cd_http_reply ask_as(struct kms *k, struct cd_http_request *req,
     pending_free(p);
     return r;
   }
-  struct cd_http_reply later = { 0, NULL, NULL, NULL, 0, NULL };
+  struct cd_http_reply later = { 0, NULL, NULL, NULL, 0, NULL, NULL };
   return later;
 }
 
