@@ -160,13 +160,16 @@ static void conn_respond(struct conn *c, struct cd_http_reply r)
   size_t body_len = r.body ? (r.body_len ? r.body_len : strlen(r.body)) : 0;
   size_t extra = r.headers ? strlen(r.headers) : 0;
   char head[512];
+  /* An answer without a body and without a type says no type. */
+  bool typed = r.content_type != NULL || body_len > 0;
   int n = snprintf(head, sizeof head,
                    "HTTP/1.1 %d %s\r\n"
-                   "Content-Type: %s\r\n"
+                   "%s%s%s"
                    "Content-Length: %zu\r\n"
                    "%s%s%s"
                    "Connection: %s\r\n",
-                   r.status, r.phrase, r.content_type ? r.content_type : "application/json",
+                   r.status, r.phrase, typed ? "Content-Type: " : "",
+                   typed ? (r.content_type ? r.content_type : "application/json") : "", typed ? "\r\n" : "",
                    body_len, r.allow ? "Allow: " : "", r.allow ? r.allow : "",
                    r.allow ? "\r\n" : "", c->close_after ? "close" : "keep-alive");
   if (n < 0 || (size_t)n >= sizeof head)
