@@ -22,6 +22,7 @@
 #include "log/log.h"
 #include "sip/proxy.h"
 #include "xcap/docs.h"
+#include "xcap/feature.h"
 #include "xcap/server.h"
 
 #ifndef SYSCONFDIR
@@ -38,6 +39,7 @@ struct daemon_state {
   struct cd_inquiry_service *http; /* the inquiry endpoint, when configured */
   struct cd_docs *docs;            /* the subscribers' documents, with an xcap group */
   struct cd_xcap_service *xcap;    /* their XCAP server, with xcap.listen */
+  struct cd_features features;     /* feature codes applied to them */
   su_timer_t *grace_timer;
   su_timer_t *quiet_timer;
   su_wait_t signal_wait[1];
@@ -161,6 +163,8 @@ static int start_xcap(struct daemon_state *st, struct cd_conf *conf)
   if ((st->docs = cd_docs_create(&denv)) == NULL)
     return -1;
   cd_docs_reload(st->docs, conf);
+  st->features = (struct cd_features){ st->docs, current_conf, &st->proxy };
+  st->proxy.calls.feature = (struct cd_feature_hook){ cd_features_start, cd_features_cancel, &st->features };
   if (conf->xcap.listen == NULL)
     return 0;
   struct cd_xcap_env xenv = { st->docs, current_conf, &st->proxy };

@@ -71,4 +71,8 @@ const char *cd_feature_service_name(enum cd_service svc);
 int cd_feature_code_apply(const struct cd_feature_code *fc, const struct cd_subscriber *sub,
                           struct cd_own_rules **out, char *text, size_t size);
 
+/* How the outcome of a feature code reaches the call that dialled it: the
+ * status to answer and the sentence for the caller. */
+typedef void (*cd_feature_done)(void *arg, int status, const char *text);
+
 #endif

@@ -233,4 +233,77 @@ xc GET "$BOB" "${AS_BOB[@]}"
 [ "$HTTP_ETAG" = "$E0" ] || fail "the conf's rules after the reset"
 call_bob bob ""
 
-pass "XCAP: GET/PUT/DELETE with Digest and asserted identities, refusals, rules in force, restart, SIGHUP, reset"
+# ---------------------------------------------------------------- feature codes
+FC=0
+# dial CODE [USER]: USER (default bob) dials CODE with SIPp (originating,
+# P-Served-User sescase=orig): answered 603 with the sentence, set in TEXT.
+dial() {
+  FC=$((FC + 1))
+  sipp_call "fc$FC" -sf "$SCENARIOS/caller_feature_code.xml" -s "$1" -key user "${2:-bob}" -key domain ims.example.net -m 1
+  TEXT=$(received "fc$FC" "SIP/2.0 603" | head -n 1 | sed 's/^SIP\/2.0 603 //')
+}
+# raw_dial RURI [PSU-USER]: the first final answer to an originating INVITE for RURI.
+raw_dial() {
+  sip_raw "$P" "$(printf 'INVITE %s SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:9;rport;branch=z9hG4bK-%s\nFrom: <sip:%s@ims.example.net>;tag=f%s\nTo: <%s>\nCall-ID: fc-%s@test\nCSeq: 1 INVITE\nContact: <sip:x@127.0.0.1:9>\nP-Served-User: <sip:%s@ims.example.net>;sescase=orig;regstate=reg\nContent-Length: 0\n\n' \
+    "$1" "$RANDOM$RANDOM" "${2:-bob}" "$RANDOM" "$1" "$RANDOM$RANDOM" "${2:-bob}")"
+}
+# call_bob_to RURI CAUSE: a call to bob reaches RURI, diverted with CAUSE.
+call_bob_to() {
+  CALLS=$((CALLS + 1))
+  if [ "$2" = 486 ]; then
+    sipp_bg "t$CALLS" "$T" -sf "$SCENARIOS/served_busy.xml" -d 100 -m 1
+  else
+    sipp_bg "t$CALLS" "$T" -sf "$SCENARIOS/target.xml" -d 100 -m 1
+  fi
+  sipp_call "c$CALLS" -sf "$SCENARIOS/caller_diverted.xml" -s bob -key domain ims.example.net -m 1
+  sipp_wait "t$CALLS"
+  invite=$(received_nth "t$CALLS" INVITE "$([ "$2" = 486 ] && echo 2 || echo 1)")
+  expect_line "$invite" "INVITE $1 SIP/2.0" "call $CALLS reaches $1"
+  printf '%s\n' "$invite" | grep -q "^History-Info: .*;cause=$2>;index=1.1;mp=1" ||
+    { printf '%s\n' "$invite"; fail "call $CALLS: History-Info with cause $2"; }
+}
+
+note "feature codes: bob dials *21*+4930123#, the next call goes there, XCAP shows it"
+dial '*21*+4930123%23'; text=$TEXT
+[ "$text" = "call forwarding unconditional on to tel:+4930123" ] || fail "the answer to *21*: '$text'"
+w=$(received "fc$FC" "SIP/2.0 603" | grep '^Warning:')
+[ "$w" = 'Warning: 399 cdivas.ims.example.net "call forwarding unconditional on to tel:+4930123"' ] ||
+  fail "the Warning: $w"
+call_bob_to "tel:+4930123" 302
+xc GET "$RULE" "${AS_BOB[@]}"
+expect_status 200 "the feature code's rule over XCAP"
+expect_body '<ss:target>tel:+4930123</ss:target>' "its target"
+[ -f "$STATE/sip%3Abob@ims.example.net.xml" ] || fail "stored like a PUT"
+dial '*%2321%23'; text=$TEXT
+[ "$text" = "call forwarding unconditional is on to tel:+4930123" ] || fail "interrogation: '$text'"
+
+note "#21# off, *67*5551234# busy forwarding (a local number), *21# on again"
+dial '%2321%23'; text=$TEXT
+[ "$text" = "call forwarding unconditional off" ] || fail "#21#: '$text'"
+dial '*67*5551234%23'; text=$TEXT
+[ "$text" = "call forwarding on busy on to sip:5551234@ims.example.net;user=phone" ] || fail "*67*: '$text'"
+call_bob_to "sip:5551234@ims.example.net;user=phone" 486
+dial '*21%23'; text=$TEXT
+[ "$text" = "call forwarding unconditional on" ] || fail "*21# activates the registered number: '$text'"
+call_bob_to "tel:+4930123" 302
+
+note "*61*DN*T#, the tel: form of a code, ##002# erases all"
+line=$(raw_dial 'tel:*61*+4930777*25#;phone-context=ims.example.net')
+[ "$line" = "SIP/2.0 603 call forwarding on no reply on to tel:+4930777 after 25 s" ] || fail "tel: *61*: $line"
+xc GET "$CDIV/cp:ruleset/cp:rule%5B@id=%22call-diversion-no-reply%22%5D" "${AS_BOB[@]}"
+expect_body '<ss:NoReplyTimer>25</ss:NoReplyTimer>' "the no-reply time over XCAP"
+dial '%23%23002%23'; text=$TEXT
+[ "$text" = "all call forwarding erased" ] || fail "##002#: '$text'"
+xc GET "$BOB" "${AS_BOB[@]}"
+expect_body '<cp:ruleset/>' "no rule left"
+call_bob bob ""
+
+note "what is refused: an unknown code (484), self_service = false and non-subscribers (403)"
+line=$(raw_dial 'sip:*99*1%23@ims.example.net;user=phone')
+[ "$line" = "SIP/2.0 484 not a call forwarding code (21, 67, 61, 62, 63, 002, 004)" ] || fail "*99*: $line"
+line=$(raw_dial 'sip:*21*+4930123%23@ims.example.net;user=phone' eve)
+[ "$line" = "SIP/2.0 403 call forwarding is set by the operator for this user" ] || fail "eve: $line"
+line=$(raw_dial 'sip:*21*+4930123%23@ims.example.net;user=phone' mallory)
+[ "$line" = "SIP/2.0 403 only subscribers may set call forwarding" ] || fail "mallory: $line"
+
+pass "XCAP and feature codes: GET/PUT/DELETE with Digest and asserted identities, refusals, rules in force, restart, SIGHUP, reset, TS 22.030 codes"
