@@ -6,7 +6,8 @@
 # show each rule in force at once (History-Info cause), and after a
 # restart and a SIGHUP; the operator resets a document by removing its
 # file; cdivas -t checks the state directory. Then bob dials feature
-# codes (TS 22.030) and the next call follows them.
+# codes (TS 22.030) and the next call follows them; with redis-server,
+# the same with the documents in Redis.
 . "${top_srcdir:?run through make check}/tests/e2e/lib.sh" || exit 99
 . "$E2E/services_lib.sh" || exit 99
 command -v curl >/dev/null || { echo "SKIP: curl is not installed"; exit 77; }
@@ -305,5 +306,32 @@ line=$(raw_dial 'sip:*21*+4930123%23@ims.example.net;user=phone' eve)
 [ "$line" = "SIP/2.0 403 call forwarding is set by the operator for this user" ] || fail "eve: $line"
 line=$(raw_dial 'sip:*21*+4930123%23@ims.example.net;user=phone' mallory)
 [ "$line" = "SIP/2.0 403 only subscribers may set call forwarding" ] || fail "mallory: $line"
+
+# ---------------------------------------------------------------- Redis
+REDIS_SERVER=${REDIS_SERVER:-redis-server}
+if [ "$REDIS_SERVER" != no ] && command -v "$REDIS_SERVER" >/dev/null 2>&1; then
+  note "with store.backend redis: the document lives in Redis and survives a restart"
+  R=${ports[3]}
+  "$REDIS_SERVER" --port "$R" --bind 127.0.0.1 --save "" --appendonly no >>"$WORK/redis.log" 2>&1 &
+  BG_PIDS="$BG_PIDS $!"
+  for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$R") 2>/dev/null && break; sleep 0.1; done
+  grep -v 'state_dir' "$WORK/cdivas.conf" >"$WORK/redis.conf"
+  printf 'store = { backend = "redis"; address = "127.0.0.1:%s"; prefix = "xcap-e2e:"; };\n' "$R" >>"$WORK/redis.conf"
+  cp "$WORK/redis.conf" "$WORK/cdivas.conf"
+  restart_cdivas
+  xc PUT "$RULE" "${AS_BOB[@]}" "${EL[@]}" --data-binary "$(cfu_rule sip:carol@ims.example.net)"
+  expect_status 201 "a PUT stored in Redis"
+  E3=$HTTP_ETAG
+  call_bob carol 302
+  restart_cdivas
+  xc GET "$BOB" "${AS_BOB[@]}"
+  [ "$HTTP_ETAG" = "$E3" ] || fail "the document from Redis after the restart"
+  call_bob carol 302
+  dial '%2321%23'
+  [ "$TEXT" = "call forwarding unconditional off" ] || fail "#21# with Redis: '$TEXT'"
+  call_bob bob ""
+else
+  note "SKIP of the Redis part: no redis-server"
+fi
 
 pass "XCAP and feature codes: GET/PUT/DELETE with Digest and asserted identities, refusals, rules in force, restart, SIGHUP, reset, TS 22.030 codes"
