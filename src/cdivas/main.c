@@ -21,6 +21,9 @@
 #include "cdivas/routes.h"
 #include "log/log.h"
 #include "sip/proxy.h"
+#include "xcap/docs.h"
+#include "xcap/feature.h"
+#include "xcap/server.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -34,6 +37,9 @@ struct daemon_state {
   su_root_t *root;
   struct cd_proxy proxy;
   struct cd_inquiry_service *http; /* the inquiry endpoint, when configured */
+  struct cd_docs *docs;            /* the subscribers' documents, with an xcap group */
+  struct cd_xcap_service *xcap;    /* their XCAP server, with xcap.listen */
+  struct cd_features features;     /* feature codes applied to them */
   su_timer_t *grace_timer;
   su_timer_t *quiet_timer;
   su_wait_t signal_wait[1];
@@ -125,12 +131,51 @@ static void reload(struct daemon_state *st)
     cd_log(CD_LOG_WARNING, "inquiry.listen changed: takes effect only after a restart");
   if (!same_store(&conf->store, &st->proxy.conf->store))
     cd_log(CD_LOG_WARNING, "store changed: takes effect only after a restart");
+  const char *old_xcap = st->proxy.conf->xcap.listen, *new_xcap = conf->xcap.listen;
+  if ((old_xcap == NULL) != (new_xcap == NULL) || (old_xcap && strcmp(old_xcap, new_xcap) != 0))
+    cd_log(CD_LOG_WARNING, "xcap.listen changed: takes effect only after a restart");
+  if ((st->docs == NULL) != !conf->xcap.enabled ||
+      !same_string(st->proxy.conf->xcap.state_dir, conf->xcap.state_dir))
+    cd_log(CD_LOG_WARNING, "xcap (enabled, state_dir) changed: takes effect only after a restart");
   apply_timezone(conf);
   cd_log_set_level(conf->log_level);
-  cd_proxy_set_conf(&st->proxy, conf);
+  /* The subscribers' documents are read again (an operator may have
+   * removed one) and applied to the new conf. */
+  if (st->docs)
+    cd_docs_reload(st->docs, conf);
+  else
+    cd_proxy_set_conf(&st->proxy, conf);
   cd_conf_unref(conf);
   cd_log(CD_LOG_NOTICE, "configuration reloaded: %zu subscribers", st->proxy.conf->n_subscribers);
   cd_inquiry_service_count_reload(st->http, true);
+}
+
+/* The documents module's hooks: the SIP proxy's snapshot in force. */
+static struct cd_conf *current_conf(void *ctx)
+{
+  return ((struct cd_proxy *)ctx)->conf;
+}
+
+static void install_conf(void *ctx, struct cd_conf *conf)
+{
+  cd_proxy_set_conf((struct cd_proxy *)ctx, conf);
+}
+
+/* The documents in force and their XCAP server, when the conf asks. */
+static int start_xcap(struct daemon_state *st, struct cd_conf *conf)
+{
+  if (!conf->xcap.enabled)
+    return 0;
+  struct cd_docs_env denv = { st->proxy.store, current_conf, install_conf, &st->proxy };
+  if ((st->docs = cd_docs_create(&denv)) == NULL)
+    return -1;
+  cd_docs_reload(st->docs, conf);
+  st->features = (struct cd_features){ st->docs, current_conf, &st->proxy };
+  st->proxy.calls.feature = (struct cd_feature_hook){ cd_features_start, cd_features_cancel, &st->features };
+  if (conf->xcap.listen == NULL)
+    return 0;
+  struct cd_xcap_env xenv = { st->docs, current_conf, &st->proxy };
+  return (st->xcap = cd_xcap_start(st->root, conf, &xenv)) ? 0 : -1;
 }
 
 static void grace_expired(su_root_magic_t *magic, su_timer_t *timer, su_timer_arg_t *arg)
@@ -230,10 +275,13 @@ int main(int argc, char **argv)
   cd_log_open(true);
   struct cd_conf *conf = load_conf(st.conf_path, false);
   if (check_only) {
-    if (conf)
+    /* The subscribers' documents in the state directory too: each one
+     * must be a document cdivas takes, of a subscriber of this conf. */
+    int bad = conf ? cd_docs_check_dir(conf) : 0;
+    if (conf && bad == 0)
       printf("%s: configuration OK (%zu subscribers)\n", st.conf_path, conf->n_subscribers);
     cd_conf_unref(conf);
-    return conf ? 0 : 1;
+    return conf && bad == 0 ? 0 : 1;
   }
   if (conf == NULL)
     return 1;
@@ -245,7 +293,7 @@ int main(int argc, char **argv)
   st.root = su_root_create(NULL);
   if (st.root == NULL || cd_proxy_start(&st.proxy, st.root, conf) < 0 ||
       (conf->inquiry.listen && (st.http = cd_inquiry_service_start(st.root, &st.proxy)) == NULL) ||
-      watch_signals(&st) < 0) {
+      start_xcap(&st, conf) < 0 || watch_signals(&st) < 0) {
     cd_log(CD_LOG_ERROR, "cannot start: %s", errno ? strerror(errno) : "see above");
     return 1;
   }
@@ -263,6 +311,8 @@ int main(int argc, char **argv)
   su_root_run(st.root);
 
   cd_inquiry_service_destroy(st.http);
+  cd_xcap_destroy(st.xcap);
+  cd_docs_destroy(st.docs);
   cd_proxy_stop(&st.proxy);
   if (st.grace_timer)
     su_timer_destroy(st.grace_timer);

@@ -126,7 +126,7 @@ static void inquiry_decide(struct pending_inquiry *p)
   cd_log(CD_LOG_INFO, "inquiry %s from kms %s: %s%s", p->q.inquiry_id, p->kms_id,
          permit ? "permit" : "deny", unavailable ? " (state store unavailable)" : "");
   struct cd_http_reply r = { 200, "OK", "application/json",
-                             cd_inquiry_verdict_json(p->q.inquiry_id, permit), 0, NULL };
+                             cd_inquiry_verdict_json(p->q.inquiry_id, permit), 0, NULL, NULL };
   pending_finish(p, r);
 }
 
@@ -181,7 +181,7 @@ static struct cd_http_reply inquiry_consult_store(struct cd_inquiry_service *h,
     p->fetch_query = query;
   p->in_handler = false;
   if (!p->done) {
-    struct cd_http_reply later = { 0, NULL, NULL, NULL, 0, NULL };
+    struct cd_http_reply later = { 0, NULL, NULL, NULL, 0, NULL, NULL };
     return later;
   }
   struct cd_http_reply r = p->reply;
@@ -324,7 +324,7 @@ static struct cd_http_reply metrics(struct cd_inquiry_service *h)
                "cdivas_reloads_total{result=\"ok\"} %lu\n"
                "cdivas_reloads_total{result=\"failed\"} %lu\n",
            h->stats.reloads, h->stats.reload_failures);
-  struct cd_http_reply r = { 200, "OK", "text/plain; version=0.0.4", t.s, 0, NULL };
+  struct cd_http_reply r = { 200, "OK", "text/plain; version=0.0.4", t.s, 0, NULL, NULL };
   return r;
 }
 
@@ -352,7 +352,7 @@ static struct cd_http_reply route(void *ctx, struct cd_http_request *req, http_t
       return metrics(h);
     if (h->proxy->inflight.draining)
       return cd_http_json_error(503, "Service Unavailable", "shutting down");
-    struct cd_http_reply r = { 200, "OK", "application/json", strdup("{\"status\":\"ok\"}"), 0, NULL };
+    struct cd_http_reply r = { 200, "OK", "application/json", strdup("{\"status\":\"ok\"}"), 0, NULL, NULL };
     return r;
   }
   return cd_http_json_error(404, "Not Found", "no such resource");

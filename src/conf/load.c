@@ -41,12 +41,15 @@ static void load_root(struct loader *L, const config_setting_t *root)
       conf_load_inquiry(L, s);
     } else if (rd_named(s, "store")) {
       conf_load_store(L, s);
+    } else if (rd_named(s, "xcap")) {
+      conf_load_xcap(L, s);
     } else {
       rd_error_at(R, s, "unknown setting '%s' at top level", config_setting_name(s));
     }
   }
   if (!has_server)
     rd_report(R, rd_path(R), 1, "missing required group 'server'");
+  conf_check_xcap(L);
 }
 
 struct cd_conf *cd_conf_load(const char *path, struct cd_conf_errors *errs)
@@ -79,6 +82,8 @@ struct cd_conf *cd_conf_load(const char *path, struct cd_conf_errors *errs)
   c->store.port = 6379;
   c->store.timeout_ms = 200;
   c->store.registration_retain = 86400;
+  c->xcap.auth = CD_XCAP_AUTH_DIGEST;
+  c->xcap.feature_codes = true;
 
   const config_setting_t *root = rd_open(R, path, errs);
   if (root != NULL)

@@ -26,6 +26,8 @@ struct loader {
   const char **slot_file;
   int *slot_line;
   size_t n_keys;
+  /* where the xcap group and some of its settings are (conf_check_xcap) */
+  const config_setting_t *xcap_group, *xcap_auth, *xcap_trusted, *xcap_state_dir;
 };
 
 /* server = { ... }: listen, identity and the optional server settings;
@@ -42,5 +44,11 @@ void conf_load_inquiry(struct loader *L, const config_setting_t *g);
 
 /* store = { ... }: memory or Redis, and the Redis settings. */
 void conf_load_store(struct loader *L, const config_setting_t *g);
+
+/* xcap = { ... }: the XCAP listener, its authentication, the documents. */
+void conf_load_xcap(struct loader *L, const config_setting_t *g);
+/* What the xcap group needs from the others (store.backend, the
+ * identity): run once every group is loaded, while the tree lives. */
+void conf_check_xcap(struct loader *L);
 
 #endif

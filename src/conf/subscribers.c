@@ -13,6 +13,7 @@
 #define _POSIX_C_SOURCE 200809L     /* strdup */
 #endif
 #include "conf/loader.h"
+#include "core/rules.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -23,82 +24,6 @@
 
 /* ------------------------------------------------------------ values */
 
-/* "mon-fri", "sat,sun", "mon-wed,fri": bit 0 = Monday. NULL or why (in buf). */
-static const char *parse_days(const char *s, unsigned *out, char *buf, size_t bufsize)
-{
-  static const char *const names[7] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
-  unsigned days = 0;
-  const char *p = s;
-  for (;;) {
-    while (*p == ' ' || *p == '\t')
-      p++;
-    size_t n = strcspn(p, ",");
-    size_t t = n;
-    while (t > 0 && (p[t - 1] == ' ' || p[t - 1] == '\t'))
-      t--;
-    if (t == 0)
-      return *s == '\0' ? "no day given" : "empty item in the day list";
-    /* one day, or first-last */
-    int ends[2] = { -1, -1 };
-    size_t parts = 0;
-    for (size_t i = 0; i < t; parts++) {
-      size_t k = i;
-      while (k < t && p[k] != '-')
-        k++;
-      if (parts == 2) {
-        snprintf(buf, bufsize, "bad range '%.*s'", (int)t, p);
-        return buf;
-      }
-      int d = -1;
-      for (int j = 0; j < 7; j++)
-        if (k - i == 3 && strncasecmp(p + i, names[j], 3) == 0)
-          d = j;
-      if (d < 0) {
-        snprintf(buf, bufsize, "unknown day '%.*s' (expected mon, tue, wed, thu, fri, sat or sun)",
-                 (int)(k - i), p + i);
-        return buf;
-      }
-      ends[parts] = d;
-      i = k;
-      if (i < t) {          /* at '-': a second day must follow */
-        i++;
-        if (i == t) {
-          snprintf(buf, bufsize, "bad range '%.*s'", (int)t, p);
-          return buf;
-        }
-      }
-    }
-    if (parts == 1)
-      ends[1] = ends[0];
-    /* a range may wrap past Sunday: "fri-mon" */
-    for (int d = ends[0];; d = (d + 1) % 7) {
-      days |= 1u << d;
-      if (d == ends[1])
-        break;
-    }
-    p += n;
-    if (*p == '\0')
-      break;
-    p++;                    /* ',' */
-  }
-  *out = days;
-  return NULL;
-}
-
-/* "HH:MM", 00:00..23:59, and 24:00 when allow_24. Minutes, or -1. */
-static int parse_time(const char *s, bool allow_24)
-{
-  if (!(isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) && s[2] == ':' &&
-        isdigit((unsigned char)s[3]) && isdigit((unsigned char)s[4]) && s[5] == '\0'))
-    return -1;
-  int h = (s[0] - '0') * 10 + (s[1] - '0');
-  int m = (s[3] - '0') * 10 + (s[4] - '0');
-  if (h < 24 && m < 60)
-    return h * 60 + m;
-  if (allow_24 && h == 24 && m == 0)
-    return 24 * 60;
-  return -1;
-}
 /* Adds `key` (stable storage) for subscriber `sub`, or reports a duplicate. */
 static void index_add(struct loader *L, const config_setting_t *at, const char *written,
                       const char *key, size_t sub)
@@ -136,12 +61,12 @@ static void load_validity(struct reader *R, const config_setting_t *g, struct cd
       char buf[160];
       const char *why;
       if ((str = rd_get_string(R, s)) != NULL &&
-          (why = parse_days(str, &v->days, buf, sizeof buf)) != NULL)
+          (why = cd_days_parse(str, &v->days, buf, sizeof buf)) != NULL)
         rd_error_at(R, s, "bad days '%s' in validity: %s", str, why);
     } else if (rd_named(s, "from") || rd_named(s, "to")) {
       bool to = rd_named(s, "to");
       int m = -1;
-      if ((str = rd_get_string(R, s)) != NULL && (m = parse_time(str, to)) < 0)
+      if ((str = rd_get_string(R, s)) != NULL && (m = cd_time_parse(str, to)) < 0)
         rd_error_at(R, s, "bad time '%s' in %s: expected HH:MM from 00:00 to %s",
                     str, config_setting_name(s), to ? "24:00" : "23:59");
       if (m < 0) {
@@ -184,7 +109,18 @@ static void load_rule(struct reader *R, const config_setting_t *g, struct cd_rul
     const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
     const char *str;
     bool b;
-    if (rd_named(s, "service")) {
+    if (rd_named(s, "id")) {
+      if ((str = rd_get_string(R, s)) == NULL)
+        continue;
+      /* An XML NCName-like token: it becomes an attribute value and an
+       * XCAP node selector's predicate. */
+      size_t n = strlen(str);
+      if (n == 0 || n > 64 || strspn(str, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                          "0123456789-_.") != n)
+        rd_error_at(R, s, "bad rule id '%s': 1 to 64 letters, digits, '-', '_' or '.'", str);
+      else
+        r->id = rd_strdup(R, str);
+    } else if (rd_named(s, "service")) {
       service_s = s;
       if ((str = rd_get_string(R, s)) == NULL)
         continue;
@@ -276,6 +212,7 @@ static void load_subscriber(struct loader *L, const config_setting_t *g, size_t 
   struct reader *R = &L->rd;
   struct cd_subscriber *sub = &L->conf->subscribers[idx];
   bool has_user = false;
+  sub->self_service = true;
   sub->file = rd_file_of(R, g);
   sub->line = rd_line_of(g);
   sub->diversion_header = -1;
@@ -314,6 +251,24 @@ static void load_subscriber(struct loader *L, const config_setting_t *g, size_t 
       bool b;
       if (rd_get_bool(R, s, &b))
         sub->diversion_header = b;
+    } else if (rd_named(s, "active")) {
+      bool active;
+      if (rd_get_bool(R, s, &active))
+        sub->deactivated = !active;
+    } else if (rd_named(s, "self_service")) {
+      rd_get_bool(R, s, &sub->self_service);
+    } else if (rd_named(s, "password")) {
+      const char *pw = rd_get_string(R, s);
+      if (pw == NULL)
+        continue;
+      bool ctl = false;
+      for (const char *p = pw; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+          ctl = true;
+      if (*pw == '\0' || ctl || strlen(pw) > 256)
+        rd_error_at(R, s, "password must be 1 to 256 characters without control characters");
+      else
+        sub->password = rd_strdup(R, pw);
     } else if (rd_named(s, "rules")) {
       if (!rd_group_list(R, s))
         continue;
@@ -326,6 +281,15 @@ static void load_subscriber(struct loader *L, const config_setting_t *g, size_t 
         if (rd_group_elem(R, s, e))
           load_rule(R, e, &sub->rules[j]);
       }
+      for (int j = 1; j < n; j++)
+        for (int k = 0; k < j; k++)
+          if (sub->rules[j].id && sub->rules[k].id && strcmp(sub->rules[j].id, sub->rules[k].id) == 0) {
+            rd_error_at(R, config_setting_get_elem(s, (unsigned)j), "duplicate rule id '%s' (also at %s:%d)",
+                        sub->rules[j].id, sub->rules[k].file, sub->rules[k].line);
+            break;
+          }
+      if (cd_rules_assign_ids(sub->rules, sub->n_rules) < 0)
+        R->oom = true;
     } else {
       rd_error_at(R, s, "unknown setting '%s' in subscriber", config_setting_name(s));
     }

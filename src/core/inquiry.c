@@ -271,7 +271,7 @@ static bool link_ok(const struct cd_ledger_record *rec, void *ctx)
   if (rec->service == CD_SVC_CD)
     return true;
   const struct cd_subscriber *sub = cd_conf_find(conf, rec->served);
-  if (sub == NULL)
+  if (sub == NULL || sub->deactivated)
     return false;
   for (size_t i = 0; i < sub->n_rules; i++) {
     const struct cd_rule *r = &sub->rules[i];

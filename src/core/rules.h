@@ -23,6 +23,7 @@ struct cd_call_facts {
   unsigned media;           /* CD_MEDIA_* offered in the SDP; 0 = no SDP */
   int weekday;              /* 0 = Monday .. 6 = Sunday, in server.timezone */
   int minute;               /* minutes after midnight, in server.timezone */
+  long long now;            /* Unix time, for the absolute validity periods */
 };
 
 /* The media fact: the CD_MEDIA_* of the m= lines of an SDP body (audio,
@@ -33,7 +34,8 @@ unsigned cd_rules_sdp_media(const char *sdp, size_t len);
 bool cd_rule_conditions_hold(const struct cd_rule *rule,
                              const struct cd_call_facts *facts);
 
-/* The first rule of `sub` for `service` whose conditions hold, or NULL. */
+/* The first rule of `sub` for `service` whose conditions hold, or NULL
+ * (always NULL when the subscriber's diversion is deactivated). */
 const struct cd_rule *cd_rules_select(const struct cd_subscriber *sub,
                                       enum cd_service service,
                                       const struct cd_call_facts *facts);
@@ -51,5 +53,15 @@ unsigned cd_rules_select_all(const struct cd_subscriber *sub, const struct cd_ca
 const struct cd_rule *cd_rules_first_immediate(const struct cd_subscriber *sub,
                                                const struct cd_rule *const rules[CD_SVC_COUNT],
                                                bool logged_out, bool busy);
+
+/* Validity days and times as cdivas.conf(5) writes them. cd_days_parse:
+ * "mon-fri", "sat,sun", "fri-mon" (bit 0 = Monday) into *out; returns
+ * NULL, or why not (possibly in buf). cd_time_parse: "HH:MM", 00:00 to
+ * 23:59 (24:00 too when allow_24) as minutes, or -1. cd_days_format: the
+ * shortest such list of a non-empty day set, e.g. "mon-fri,sun" (ranges do
+ * not wrap). */
+const char *cd_days_parse(const char *s, unsigned *out, char *buf, size_t bufsize);
+int cd_time_parse(const char *s, bool allow_24);
+const char *cd_days_format(unsigned days, char *buf, size_t size);
 
 #endif

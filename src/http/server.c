@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <sofia-sip/su.h>
@@ -42,6 +43,9 @@
 
 struct cd_http_request {
   struct conn *conn;       /* NULL once the connection is gone */
+  int family;              /* the peer's, copied from the connection */
+  unsigned char addr[16];
+  char addr_text[48];
 };
 
 struct conn {
@@ -58,6 +62,9 @@ struct conn {
   bool close_after;
   bool dead;               /* closed; freed once the current event is over */
   su_timer_t *idle;
+  int family;              /* the peer: 4 or 6, 0 unknown */
+  unsigned char addr[16];
+  char addr_text[48];
 };
 
 struct cd_http_server {
@@ -95,7 +102,7 @@ struct cd_http_reply cd_http_json_error(int status, const char *phrase, const ch
     }
     strcpy(body + k, "\"}");
   }
-  struct cd_http_reply r = { status, phrase, "application/json", body, 0, NULL };
+  struct cd_http_reply r = { status, phrase, "application/json", body, 0, NULL, NULL };
   return r;
 }
 
@@ -140,23 +147,37 @@ static void conn_flush(struct conn *c)
 static void conn_respond(struct conn *c, struct cd_http_reply r)
 {
   size_t body_len = r.body ? (r.body_len ? r.body_len : strlen(r.body)) : 0;
+  size_t extra = r.headers ? strlen(r.headers) : 0;
   char head[512];
+  /* An answer without a body and without a type says no type. */
+  bool typed = r.content_type != NULL || body_len > 0;
   int n = snprintf(head, sizeof head,
                    "HTTP/1.1 %d %s\r\n"
-                   "Content-Type: %s\r\n"
+                   "%s%s%s"
                    "Content-Length: %zu\r\n"
                    "%s%s%s"
-                   "Connection: %s\r\n\r\n",
-                   r.status, r.phrase, r.content_type ? r.content_type : "application/json",
+                   "Connection: %s\r\n",
+                   r.status, r.phrase, typed ? "Content-Type: " : "",
+                   typed ? (r.content_type ? r.content_type : "application/json") : "", typed ? "\r\n" : "",
                    body_len, r.allow ? "Allow: " : "", r.allow ? r.allow : "",
                    r.allow ? "\r\n" : "", c->close_after ? "close" : "keep-alive");
-  c->out = malloc((size_t)n + body_len);
-  if (c->out == NULL) {
+  if (n < 0 || (size_t)n >= sizeof head)
+    n = 0;
+  c->out = malloc((size_t)n + extra + 2 + body_len);
+  if (c->out == NULL || n == 0) {
     free(r.body);
+    free(r.headers);
+    free(c->out);
+    c->out = NULL;
     conn_close(c);
     return;
   }
   memcpy(c->out, head, (size_t)n);
+  if (extra)
+    memcpy(c->out + n, r.headers, extra);
+  memcpy(c->out + n + extra, "\r\n", 2);
+  n += (int)extra + 2;
+  free(r.headers);
   if (body_len)
     memcpy(c->out + n, r.body, body_len);
   c->out_len = (size_t)n + body_len;
@@ -171,6 +192,7 @@ void cd_http_respond(struct cd_http_request *req, struct cd_http_reply reply)
   free(req);
   if (c == NULL) {
     free(reply.body);
+    free(reply.headers);
     return;
   }
   c->pending = NULL;
@@ -261,6 +283,9 @@ static bool conn_process(struct conn *c)
     if (req == NULL)
       return false;
     req->conn = c;
+    req->family = c->family;
+    memcpy(req->addr, c->addr, sizeof req->addr);
+    memcpy(req->addr_text, c->addr_text, sizeof req->addr_text);
     c->pending = req;
     struct cd_http_reply reply = c->http->handler(c->http->ctx, req, http);
     msg_t *next = msg_next(c->msg);
@@ -334,12 +359,48 @@ static int conn_event(su_root_magic_t *magic, su_wait_t *w, su_wakeup_arg_t *arg
   return 0;
 }
 
+/* Where the connection comes from, for handlers that trust some peers. */
+static void peer_address(struct conn *c, const struct sockaddr_storage *peer)
+{
+  static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+  if (peer->ss_family == AF_INET) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *)peer;
+    c->family = 4;
+    memcpy(c->addr, &in->sin_addr, 4);
+  } else if (peer->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)peer;
+    if (memcmp(in6->sin6_addr.s6_addr, mapped, 12) == 0) {
+      c->family = 4;
+      memcpy(c->addr, in6->sin6_addr.s6_addr + 12, 4);
+    } else {
+      c->family = 6;
+      memcpy(c->addr, in6->sin6_addr.s6_addr, 16);
+    }
+  }
+  if (c->family == 0 || inet_ntop(c->family == 4 ? AF_INET : AF_INET6, c->addr, c->addr_text,
+                                  sizeof c->addr_text) == NULL)
+    c->addr_text[0] = '\0';
+}
+
+int cd_http_request_peer(const struct cd_http_request *req, unsigned char addr[16])
+{
+  memcpy(addr, req->addr, 16);
+  return req->family;
+}
+
+const char *cd_http_request_peer_text(const struct cd_http_request *req)
+{
+  return req->addr_text;
+}
+
 static int accept_event(su_root_magic_t *magic, su_wait_t *w, su_wakeup_arg_t *arg)
 {
   (void)magic; (void)w;
   struct cd_http_server *h = (struct cd_http_server *)arg;
   for (int i = 0; i < 64; i++) {
-    int fd = accept4(h->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    struct sockaddr_storage peer;
+    socklen_t peer_len = sizeof peer;
+    int fd = accept4(h->listen_fd, (struct sockaddr *)&peer, &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0)
       return 0;
     if (h->n_conns >= MAX_CONNECTIONS) {
@@ -355,6 +416,7 @@ static int accept_event(su_root_magic_t *magic, su_wait_t *w, su_wakeup_arg_t *a
     }
     c->http = h;
     c->fd = fd;
+    peer_address(c, &peer);
     if (h->tls) {
       c->ssl = SSL_new(h->tls);
       if (c->ssl == NULL || SSL_set_fd(c->ssl, fd) != 1) {

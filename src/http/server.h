@@ -29,6 +29,8 @@ struct cd_http_reply {
   void *body;                /* malloc'd (freed by the server), may be NULL */
   size_t body_len;           /* 0 with a body: strlen(body) */
   const char *allow;         /* for 405 */
+  char *headers;             /* more header lines, each ending in CRLF: malloc'd (freed by
+                                the server), may be NULL */
 };
 
 /* A request being answered later. */
@@ -57,6 +59,12 @@ void cd_http_server_destroy(struct cd_http_server *server);
 
 /* The answer to a request whose handler returned status 0. */
 void cd_http_respond(struct cd_http_request *req, struct cd_http_reply reply);
+
+/* The address the request came from: 4 (IPv4, 4 bytes into addr) or 6
+ * (16 bytes), 0 when unknown. An IPv4-mapped IPv6 address counts as IPv4. */
+int cd_http_request_peer(const struct cd_http_request *req, unsigned char addr[16]);
+/* The same as text, for logs ("" when unknown). */
+const char *cd_http_request_peer_text(const struct cd_http_request *req);
 
 /* {"error": message} with the given status. */
 struct cd_http_reply cd_http_json_error(int status, const char *phrase, const char *message);

@@ -74,7 +74,7 @@ static uint64_t ntp_now(void)
 
 static struct cd_http_reply mikey_reply(unsigned char *body, size_t len)
 {
-  struct cd_http_reply r = { 200, "OK", "application/mikey", body, len, NULL };
+  struct cd_http_reply r = { 200, "OK", "application/mikey", body, len, NULL, NULL };
   return r;
 }
 
@@ -211,7 +211,7 @@ static struct cd_http_reply ask_as(struct kms *k, struct cd_http_request *req,
     pending_free(p);
     return r;
   }
-  struct cd_http_reply later = { 0, NULL, NULL, NULL, 0, NULL };
+  struct cd_http_reply later = { 0, NULL, NULL, NULL, 0, NULL, NULL };
   return later;
 }
 
@@ -271,7 +271,7 @@ static struct cd_http_reply metrics(const struct kms *k)
     k->stats.inquiries_failed);
   if (n < 0)
     return cd_http_json_error(500, "Internal Server Error", "out of memory");
-  struct cd_http_reply r = { 200, "OK", "text/plain; version=0.0.4", text, (size_t)n, NULL };
+  struct cd_http_reply r = { 200, "OK", "text/plain; version=0.0.4", text, (size_t)n, NULL, NULL };
   return r;
 }
 

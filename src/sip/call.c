@@ -84,6 +84,7 @@ static void call_learn_facts(struct cd_call *call, sip_t const *sip)
   localtime_r(&now, &tm);
   call->facts.weekday = (tm.tm_wday + 6) % 7;
   call->facts.minute = tm.tm_hour * 60 + tm.tm_min;
+  call->facts.now = (long long)now;
 }
 
 static struct cd_call *call_create(struct cd_calls *calls, struct cd_conf *conf,
@@ -115,6 +116,8 @@ void call_destroy(struct cd_call *call)
   *call->prev = call->next;
   call_branch_teardown(call);
   cd_store_cancel(call->store_query);
+  if (call->feature_op && call->calls->feature.cancel)
+    call->calls->feature.cancel(call->feature_op);
   if (call->counted_key)
     cd_keycount_add(call->calls->per_user, call->counted_key, -1);
   if (call->irq) {
@@ -136,6 +139,63 @@ void cd_calls_destroy_all(struct cd_calls *calls)
 {
   while (calls->live)
     call_destroy(calls->live);
+}
+
+/* ---------------------------------------------------------------- feature codes */
+
+/* The final answer to a feature code: the sentence as the reason phrase,
+ * in a Warning for the display (RFC 3261 20.43) and in a Reason. */
+static void feature_reply(struct cd_call *call, int status, const char *text)
+{
+  char clean[300], warning[400], reason[400];
+  size_t k = 0;
+  for (const char *p = text; *p && k + 1 < sizeof clean; p++)
+    clean[k++] = (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) ? '\'' : *p;
+  clean[k] = '\0';
+  const char *host = strchr(call->conf->identity, ':');
+  host = host ? host + 1 : call->conf->identity;
+  snprintf(warning, sizeof warning, "399 %.*s \"%s\"", (int)strcspn(host, ";>:"), host, clean);
+  snprintf(reason, sizeof reason, "SIP;cause=%d;text=\"%s\"", status, clean);
+  call_reply_warning(call, status, clean, warning, reason);
+  cd_log(CD_LOG_INFO, "feature code call-id=%s: %d %s", call->call_id, status, clean);
+}
+
+static void feature_done(void *arg, int status, const char *text)
+{
+  struct cd_call *call = arg;
+  if (call->asking_feature) {
+    call->feature_answered = true;
+    call->feature_status = status;
+    snprintf(call->feature_text, sizeof call->feature_text, "%s", text);
+    return;
+  }
+  call->feature_op = NULL;
+  if (!call->answered)
+    feature_reply(call, status, text);
+  call_destroy(call);
+}
+
+/* An originating INVITE to a feature code: the served user (P-Served-
+ * User, else the caller) changes its rules; nothing is forwarded. */
+static void call_feature_code(struct cd_call *call, sip_t const *sip, const char *psu_key,
+                              const struct cd_feature_code *fc, const char *why)
+{
+  char key[CD_IDENTITY_KEY_MAX];
+  if (psu_key) {
+    snprintf(key, sizeof key, "%s", psu_key);
+  } else {
+    call_learn_facts(call, sip);
+    snprintf(key, sizeof key, "%s", call->caller_key);
+  }
+  call->asking_feature = true;
+  void *op = call->calls->feature.start(call->calls->feature.ctx, key, fc, why, feature_done, call);
+  call->asking_feature = false;
+  if (call->feature_answered) {
+    feature_reply(call, call->feature_status, call->feature_text);
+    call_destroy(call);
+    return;
+  }
+  call->feature_op = op;
 }
 
 int cd_call_invite(struct cd_calls *calls, struct cd_conf *conf, nta_incoming_t *irq,
@@ -171,6 +231,18 @@ int cd_call_invite(struct cd_calls *calls, struct cd_conf *conf, nta_incoming_t 
    * TS 24.229 5.7.1): an originating request goes on unchanged, and so
    * does a request inside a dialog (a re-INVITE: its To has a tag). */
   bool in_dialog = sip->sip_to && sip->sip_to->a_tag;
+  /* TS 22.030 codes dialled by the served user (cdivas(8), FEATURE CODES). */
+  if (sescase == CD_SESCASE_ORIG && !in_dialog && calls->feature.start && call->conf->xcap.enabled &&
+      call->conf->xcap.feature_codes) {
+    struct cd_feature_code fc;
+    const char *why = NULL;
+    int is_code = cd_feature_code_parse(call->served_uri, &fc, &why);
+    if (is_code != 0) {
+      call_feature_code(call, sip, cd_sip_unknown_last(sip, "P-Served-User") ? key : NULL, &fc,
+                        is_code < 0 ? why : NULL);
+      return 0;
+    }
+  }
   const struct cd_subscriber *sub = key[0] && sescase == CD_SESCASE_TERM && !in_dialog
                                       ? cd_conf_find(call->conf, key) : NULL;
   if (sub == NULL || sub->n_rules == 0) {

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <sofia-sip/nta.h>
 #include "core/conf.h"
+#include "core/feature_code.h"
 #include "core/keycount.h"
 #include "sip/inflight.h"
 #include "sip/route.h"
@@ -27,6 +28,18 @@ struct cd_call_stats {
   unsigned long diversion_headers; /* Diversion headers (RFC 5806) added, one per diversion */
 };
 
+/* What a feature code dialled in an originating INVITE does, when the
+ * daemon has somewhere to keep rules (cdivas wires the XCAP documents in:
+ * xcap/feature.h). start answers through done exactly once unless
+ * cancelled, possibly before it returns (it then returns NULL); why is the
+ * parser's reason for a code that is not right. */
+struct cd_feature_hook {
+  void *(*start)(void *ctx, const char *served_key, const struct cd_feature_code *fc, const char *why,
+                 cd_feature_done done, void *arg);
+  void (*cancel)(void *op);
+  void *ctx;
+};
+
 /* What the calls of one proxy share. The proxy fills it in once started;
  * the calls own only `live` and `stats`. */
 struct cd_calls {
@@ -38,6 +51,7 @@ struct cd_calls {
   struct cd_store *store;            /* registrations (CFNL), ledger */
   bool keeps_ledger;                 /* diversions are recorded (an inquiry endpoint listens) */
   struct cd_keycount *per_user;      /* calls in progress per served user (max_calls) */
+  struct cd_feature_hook feature;    /* start NULL: feature codes are proxied as calls */
   struct cd_call_stats stats;
   struct cd_call *live;              /* every live call */
 };

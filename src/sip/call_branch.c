@@ -43,6 +43,17 @@ void call_reply(struct cd_call *call, int status, const char *phrase)
     call_mark_answered(call);
 }
 
+void call_reply_warning(struct cd_call *call, int status, const char *phrase, const char *warning,
+                        const char *reason)
+{
+  if (call->irq == NULL)
+    return;
+  nta_incoming_treply(call->irq, status, phrase, TAG_IF(warning, SIPTAG_WARNING_STR(warning)),
+                      TAG_IF(reason, SIPTAG_REASON_STR(reason)), TAG_END());
+  if (status >= 200)
+    call_mark_answered(call);
+}
+
 static void call_relay(struct cd_call *call, nta_outgoing_t *orq, int status)
 {
   msg_t *response = nta_outgoing_getresponse(orq);

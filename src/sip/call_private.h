@@ -70,6 +70,12 @@ struct cd_call {
   size_t n_next_targets;
   int deflect_cause;                  /* the deflection's cause (480, 487) */
   const struct cd_subscriber *deflected_by; /* the served user who deflected */
+  /* A feature code being applied (call.c): the call waits for it. */
+  void *feature_op;
+  bool asking_feature;                /* the hook runs: an answer now is kept */
+  bool feature_answered;
+  int feature_status;
+  char feature_text[300];
   cd_hi_chain chain;
   size_t received_hi;                 /* leading chain entries that came in the INVITE */
   /* RFC 5806 Diversion (core/diversion.h): the diversions the INVITE's
@@ -87,6 +93,9 @@ void call_destroy(struct cd_call *call);
 /* call_branch.c */
 /* Answers the caller (no-op once the server transaction is released). */
 void call_reply(struct cd_call *call, int status, const char *phrase);
+/* The same with a Warning and a Reason header (either may be NULL). */
+void call_reply_warning(struct cd_call *call, int status, const char *phrase, const char *warning,
+                        const char *reason);
 /* Sends the received INVITE on as a new branch towards `target` (NULL:
  * unchanged Request-URI) with the chain's new History-Info entries and,
  * after a diversion (hi_index, the target's entry), the CDIV indication;

@@ -392,6 +392,7 @@ int cd_proxy_start(struct cd_proxy *proxy, su_root_t *root, struct cd_conf *conf
     .ledger_records = conf->store.backend == CD_STORE_REDIS ? 256 : (size_t)conf->inquiry.max_records,
     .ledger_ttl = conf->inquiry.listen ? conf->inquiry.record_ttl : 0,
     .replay_ids = REPLAY_CAPACITY,
+    .docs_dir = conf->xcap.state_dir,
   };
   char why[400];
   if ((proxy->store = cd_store_create(root, &conf->store, &limits, why, sizeof why)) == NULL) {

@@ -19,6 +19,9 @@ struct cd_store_ops {
   struct cd_store_query *(*replay_claim)(struct cd_store *store, const char *kms_id,
                                          const char *inquiry_id, cd_store_claim_cb cb, void *arg);
   void (*stats)(const struct cd_store *store, struct cd_store_stats *out);
+  struct cd_store_query *(*doc_write)(struct cd_store *store, const char *key, const char *text,
+                                      size_t len, cd_store_doc_cb cb, void *arg);
+  int (*doc_load)(struct cd_store *store, cd_store_doc_each each, void *arg, char *err, size_t errlen);
 };
 
 struct cd_store {

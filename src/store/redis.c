@@ -11,6 +11,9 @@
  *                        by their own time when read)
  *   P replay:<hash>      SET NX with a 2*CD_AUTH_WINDOW+1 s expiry; the
  *                        hash is SHA-256 of kms NUL inquiry_id (128 bits)
+ *   P simservs:<key>     a subscriber's own simservs document (no expiry);
+ *                        read all at once at start-up and on SIGHUP over
+ *                        a blocking connection of its own (SCAN, GET)
  *
  * Every query sits in a FIFO with a deadline: Redis answers in order, the
  * timeout is the same for all, so the head is always the first to expire.
@@ -42,7 +45,7 @@
  * dropped: Redis is not keeping up, and memory must not grow without end. */
 #define MAX_OUTSTANDING 50000
 
-enum query_kind { Q_REG, Q_FETCH, Q_CLAIM, Q_WRITE, Q_PING };
+enum query_kind { Q_REG, Q_FETCH, Q_CLAIM, Q_WRITE, Q_PING, Q_DOC };
 
 struct redis_query {
   struct cd_store_query base;
@@ -56,6 +59,7 @@ struct redis_query {
     cd_store_reg_cb reg;
     cd_store_ledger_cb fetch;
     cd_store_claim_cb claim;
+    cd_store_doc_cb doc;
   } cb;
   void *arg;
 };
@@ -225,6 +229,9 @@ static void answer(struct redis_query *q, redisReply *reply)
     if (!ok)
       r->stats.lost_records++;
     break;
+  case Q_DOC:
+    q->cb.doc(q->arg, ok && (reply->type == REDIS_REPLY_STATUS || reply->type == REDIS_REPLY_INTEGER));
+    break;
   case Q_PING:
     /* Only a PONG says the connection is usable: an -ERR (NOAUTH,
      * LOADING) is not. */
@@ -318,20 +325,9 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
  * "unavailable" and freed. */
 static int send_command(struct redis_store *r, struct redis_query *q, const char *fmt, ...)
   __attribute__((format(printf, 3, 4)));
-static int send_command(struct redis_store *r, struct redis_query *q, const char *fmt, ...)
+/* After a command was (rc == REDIS_OK) or could not be queued. */
+static int queued(struct redis_store *r, struct redis_query *q, int rc)
 {
-  if (q) {
-    q->store = r;
-    q->deadline_ms = now_ms() + r->conf.timeout_ms;
-    q->sent = cd_store_clock();
-  }
-  int rc = REDIS_ERR;
-  if (r->ac && r->outstanding < MAX_OUTSTANDING) {
-    va_list ap;
-    va_start(ap, fmt);
-    rc = redisvAsyncCommand(r->ac, on_reply, q, fmt, ap);
-    va_end(ap);
-  }
   if (rc != REDIS_OK) {
     if (q) {
       answer(q, NULL);
@@ -348,6 +344,39 @@ static int send_command(struct redis_store *r, struct redis_query *q, const char
   }
   arm_deadline(r);
   return 0;
+}
+
+static void query_start(struct redis_store *r, struct redis_query *q)
+{
+  if (q) {
+    q->store = r;
+    q->deadline_ms = now_ms() + r->conf.timeout_ms;
+    q->sent = cd_store_clock();
+  }
+}
+
+static int send_command(struct redis_store *r, struct redis_query *q, const char *fmt, ...)
+{
+  query_start(r, q);
+  int rc = REDIS_ERR;
+  if (r->ac && r->outstanding < MAX_OUTSTANDING) {
+    va_list ap;
+    va_start(ap, fmt);
+    rc = redisvAsyncCommand(r->ac, on_reply, q, fmt, ap);
+    va_end(ap);
+  }
+  return queued(r, q, rc);
+}
+
+/* The same with arguments as they are (binary-safe). */
+static int send_argv(struct redis_store *r, struct redis_query *q, int argc, const char **argv,
+                     const size_t *lens)
+{
+  query_start(r, q);
+  int rc = REDIS_ERR;
+  if (r->ac && r->outstanding < MAX_OUTSTANDING)
+    rc = redisAsyncCommandArgv(r->ac, on_reply, q, argc, argv, lens);
+  return queued(r, q, rc);
 }
 
 /* Writes what is queued now rather than on the next turn of the loop: a
@@ -465,8 +494,10 @@ static const char *startup_command(redisContext *c, char *buf, size_t len, const
   return buf;
 }
 
-/* At start-up only: a blocking check that Redis is there and lets us in. */
-static int check_reachable(const struct cd_store_conf *conf, char *err, size_t errlen)
+/* A blocking connection, authenticated, its database selected and
+ * answering PING: NULL with why in err. At start-up and for loading the
+ * documents only. */
+static redisContext *connect_blocking(const struct cd_store_conf *conf, char *err, size_t errlen)
 {
   struct timeval tv = { START_TIMEOUT_MS / 1000, (START_TIMEOUT_MS % 1000) * 1000 };
   char where[300], why[200];
@@ -480,7 +511,7 @@ static int check_reachable(const struct cd_store_conf *conf, char *err, size_t e
     snprintf(err, errlen, "cannot connect to Redis at %s: %s", where,
              c ? c->errstr : "out of memory");
     redisFree(c);
-    return -1;
+    return NULL;
   }
   redisSetTimeout(c, tv);
   const char *step = "AUTH", *failed = NULL;
@@ -490,10 +521,20 @@ static int check_reachable(const struct cd_store_conf *conf, char *err, size_t e
     step = "SELECT", failed = startup_command(c, why, sizeof why, "SELECT %d", conf->database);
   if (!failed)
     step = "PING", failed = startup_command(c, why, sizeof why, "PING");
-  redisFree(c);
-  if (failed)
+  if (failed) {
     snprintf(err, errlen, "Redis at %s refused %s: %s", where, step, failed);
-  return failed ? -1 : 0;
+    redisFree(c);
+    return NULL;
+  }
+  return c;
+}
+
+/* At start-up only: a blocking check that Redis is there and lets us in. */
+static int check_reachable(const struct cd_store_conf *conf, char *err, size_t errlen)
+{
+  redisContext *c = connect_blocking(conf, err, errlen);
+  redisFree(c);
+  return c ? 0 : -1;
 }
 
 /* ------------------------------------------------------------ operations */
@@ -587,6 +628,91 @@ static struct cd_store_query *redis_replay_claim(struct cd_store *store, const c
                       2 * CD_AUTH_WINDOW + 1) == 0 ? &q->base : NULL;
 }
 
+static struct cd_store_query *redis_doc_write(struct cd_store *store, const char *key,
+                                              const char *text, size_t len,
+                                              cd_store_doc_cb cb, void *arg)
+{
+  struct redis_store *r = (struct redis_store *)store;
+  struct redis_query *q = query_new(Q_DOC, arg);
+  if (q == NULL || r->ac == NULL) {
+    free(q);
+    r->stats.errors++;
+    cb(arg, false);
+    return NULL;
+  }
+  q->cb.doc = cb;
+  char *name = malloc(strlen(r->conf.prefix) + strlen(key) + 10);
+  if (name == NULL) {
+    free(q);
+    cb(arg, false);
+    return NULL;
+  }
+  sprintf(name, "%ssimservs:%s", r->conf.prefix, key);
+  const char *argv[3] = { text ? "SET" : "DEL", name, text };
+  size_t lens[3] = { text ? 3 : 3, strlen(name), len };
+  int rc = send_argv(r, q, text ? 3 : 2, argv, lens);
+  free(name);
+  if (rc < 0)
+    return NULL;
+  flush(r);
+  return &q->base;
+}
+
+/* The SCAN pattern of the documents: the prefix with glob characters
+ * escaped, then simservs:*. */
+static void doc_pattern(const char *prefix, char *out, size_t size)
+{
+  size_t k = 0;
+  for (const char *p = prefix; *p && k + 2 < size; p++) {
+    if (*p == '*' || *p == '?' || *p == '[' || *p == ']' || *p == '\\')
+      out[k++] = '\\';
+    out[k++] = *p;
+  }
+  snprintf(out + k, size - k, "simservs:*");
+}
+
+static int redis_doc_load(struct cd_store *store, cd_store_doc_each each, void *arg,
+                          char *err, size_t errlen)
+{
+  struct redis_store *r = (struct redis_store *)store;
+  redisContext *c = connect_blocking(&r->conf, err, errlen);
+  if (c == NULL)
+    return -1;
+  char pattern[600];
+  doc_pattern(r->conf.prefix, pattern, sizeof pattern);
+  size_t skip = strlen(r->conf.prefix) + strlen("simservs:");
+  char cursor[32] = "0";
+  int rc = 0;
+  do {
+    redisReply *scan = redisCommand(c, "SCAN %s MATCH %s COUNT 500", cursor, pattern);
+    if (scan == NULL || scan->type != REDIS_REPLY_ARRAY || scan->elements != 2 ||
+        scan->element[0]->type != REDIS_REPLY_STRING || scan->element[1]->type != REDIS_REPLY_ARRAY) {
+      snprintf(err, errlen, "Redis SCAN failed: %s", scan && scan->type == REDIS_REPLY_ERROR ? scan->str
+                                                     : c->errstr[0] ? c->errstr : "unexpected answer");
+      freeReplyObject(scan);
+      rc = -1;
+      break;
+    }
+    snprintf(cursor, sizeof cursor, "%s", scan->element[0]->str);
+    redisReply *keys = scan->element[1];
+    for (size_t i = 0; i < keys->elements; i++) {
+      redisReply *k = keys->element[i];
+      if (k->type != REDIS_REPLY_STRING || (size_t)k->len <= skip || (size_t)k->len - skip >= CD_IDENTITY_KEY_MAX)
+        continue;
+      redisReply *v = redisCommand(c, "GET %b", k->str, (size_t)k->len);
+      const char *key = k->str + skip;
+      if (v && v->type == REDIS_REPLY_STRING)
+        each(arg, key, v->str, (size_t)v->len, k->str, NULL);
+      else if (!v || v->type != REDIS_REPLY_NIL)
+        each(arg, key, NULL, 0, k->str, v && v->type == REDIS_REPLY_ERROR ? v->str : "cannot read");
+      freeReplyObject(v);
+    }
+    freeReplyObject(scan);
+  } while (strcmp(cursor, "0") != 0);
+  redisFree(c);
+  return rc;
+}
+
 static void redis_stats(const struct cd_store *store, struct cd_store_stats *out)
 {
   const struct redis_store *r = (const struct redis_store *)store;
@@ -616,7 +742,7 @@ static void redis_destroy(struct cd_store *store)
 
 static const struct cd_store_ops redis_ops = {
   redis_destroy, redis_reg_update, redis_reg_status, redis_ledger_add,
-  redis_ledger_fetch, redis_replay_claim, redis_stats,
+  redis_ledger_fetch, redis_replay_claim, redis_stats, redis_doc_write, redis_doc_load,
 };
 
 static char *dup_or_null(const char *s, bool *oom)

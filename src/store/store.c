@@ -2,10 +2,16 @@
  * store.c - the state store interface (store.h) and its memory back end,
  * which keeps the tables in this process and answers every query at once.
  */
+#if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L     /* strdup */
+#endif
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "core/inquiry_auth.h"
+#include "log/log.h"
 #include "store/store.h"
 #include "store/backend.h"
 
@@ -57,6 +63,19 @@ struct cd_store_query *cd_store_replay_claim(struct cd_store *store, const char 
   return store->ops->replay_claim(store, kms_id, inquiry_id, cb, arg);
 }
 
+struct cd_store_query *cd_store_doc_write(struct cd_store *store, const char *key,
+                                          const char *text, size_t len,
+                                          cd_store_doc_cb cb, void *arg)
+{
+  return store->ops->doc_write(store, key, text, len, cb, arg);
+}
+
+int cd_store_doc_load(struct cd_store *store, cd_store_doc_each each, void *arg,
+                      char *err, size_t errlen)
+{
+  return store->ops->doc_load(store, each, arg, err, errlen);
+}
+
 void cd_store_cancel(struct cd_store_query *query)
 {
   if (query)
@@ -101,6 +120,7 @@ struct memory_store {
   struct cd_registrations *registrations;
   struct cd_ledger *ledger;              /* NULL without a ledger */
   struct cd_replay_cache *replay;
+  char *docs_dir;                        /* NULL: no documents */
   unsigned long lost_records;
 };
 
@@ -119,6 +139,7 @@ static void memory_destroy(struct cd_store *store)
   cd_reg_destroy(m->registrations);
   cd_ledger_destroy(m->ledger);
   cd_replay_destroy(m->replay);
+  free(m->docs_dir);
   free(m);
 }
 
@@ -178,9 +199,29 @@ static void memory_stats(const struct cd_store *store, struct cd_store_stats *ou
   out->ledger_evictions = m->ledger ? cd_ledger_evictions(m->ledger) : 0;
 }
 
+static struct cd_store_query *memory_doc_write(struct cd_store *store, const char *key,
+                                               const char *text, size_t len,
+                                               cd_store_doc_cb cb, void *arg)
+{
+  struct memory_store *m = (struct memory_store *)store;
+  bool ok = m->docs_dir != NULL && cd_store_docs_dir_write(m->docs_dir, key, text, len) == 0;
+  if (!ok)
+    cd_log(CD_LOG_ERROR, "store: cannot %s the document of %s in %s: %s", text ? "write" : "remove",
+           key, m->docs_dir ? m->docs_dir : "(no state_dir)", m->docs_dir ? strerror(errno) : "-");
+  cb(arg, ok);
+  return NULL;
+}
+
+static int memory_doc_load(struct cd_store *store, cd_store_doc_each each, void *arg,
+                           char *err, size_t errlen)
+{
+  struct memory_store *m = (struct memory_store *)store;
+  return m->docs_dir ? cd_store_docs_dir_load(m->docs_dir, each, arg, err, errlen) : 0;
+}
+
 static const struct cd_store_ops memory_ops = {
   memory_destroy, memory_reg_update, memory_reg_status, memory_ledger_add,
-  memory_ledger_fetch, memory_replay_claim, memory_stats,
+  memory_ledger_fetch, memory_replay_claim, memory_stats, memory_doc_write, memory_doc_load,
 };
 
 struct cd_store *cd_store_memory_create(const struct cd_store_limits *limits)
@@ -193,6 +234,10 @@ struct cd_store *cd_store_memory_create(const struct cd_store_limits *limits)
   m->replay = cd_replay_create(limits->replay_ids ? limits->replay_ids : 1);
   if (limits->ledger_ttl > 0)
     m->ledger = cd_ledger_create(limits->ledger_records, limits->ledger_ttl);
+  if (limits->docs_dir && (m->docs_dir = strdup(limits->docs_dir)) == NULL) {
+    memory_destroy(&m->base);
+    return NULL;
+  }
   if (m->registrations == NULL || m->replay == NULL ||
       (limits->ledger_ttl > 0 && m->ledger == NULL)) {
     memory_destroy(&m->base);

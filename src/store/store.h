@@ -1,11 +1,13 @@
 /*
  * store.h - the state that several cdivas instances behind one S-CSCF
  * must share: what third-party REGISTERs said (CFNL), the diversion
- * ledger (KMS inquiries) and the inquiry replay cache.
+ * ledger (KMS inquiries), the inquiry replay cache, and the subscribers'
+ * own simservs documents (XCAP, feature codes; doc/xcap.md).
  *
  * Two back ends behind one interface (doc/cluster.md):
  *   memory - in-process tables (registrations.c, ledger.c, the replay
  *            cache of inquiry_auth.c); the default, nothing to install.
+ *            Documents go to files in xcap.state_dir (docs_dir.c).
  *   redis  - one Redis server shared by every instance (store_redis.c),
  *            driven asynchronously from the daemon's su_root: nothing on
  *            the SIP path ever blocks on it; key expiry does the TTLs.
@@ -37,6 +39,7 @@ struct cd_store_limits {
   size_t ledger_records;     /* memory: ledger size; redis: records kept per caller */
   long ledger_ttl;           /* seconds a diversion record lives; 0: no ledger */
   size_t replay_ids;         /* memory: inquiry ids remembered at once */
+  const char *docs_dir;      /* memory: the documents' directory (xcap.state_dir); NULL: none */
 };
 
 /* The memory back end; NULL on allocation failure. */
@@ -96,6 +99,42 @@ typedef void (*cd_store_claim_cb)(void *arg, int seen);
 struct cd_store_query *cd_store_replay_claim(struct cd_store *store, const char *kms_id,
                                              const char *inquiry_id,
                                              cd_store_claim_cb cb, void *arg);
+
+/* ------------------------------------------------------------ documents */
+
+/* A subscriber's own simservs document, by its canonical key: memory ->
+ * the file docs_dir/<key, %-encoded>.xml, written atomically (temporary
+ * file, fsync, rename, fsync of the directory); redis -> the key
+ * P simservs:<key>. Writes `len` bytes of `text`, or removes the document
+ * when text is NULL (a missing one is no error). The callback says
+ * whether the change is durable: at once (memory; the query returned is
+ * then NULL) or within store.timeout_ms (redis). */
+typedef void (*cd_store_doc_cb)(void *arg, bool ok);
+struct cd_store_query *cd_store_doc_write(struct cd_store *store, const char *key,
+                                          const char *text, size_t len,
+                                          cd_store_doc_cb cb, void *arg);
+
+/* Every stored document, read at once (blocking: start-up and SIGHUP):
+ * each(arg, key, text, len, where, NULL) per document, where names it
+ * for messages (a file, a Redis key); a document that cannot be read is
+ * each(arg, key, NULL, 0, where, why). Returns 0, or -1 with why in err
+ * when the documents cannot be listed at all. Without documents (memory
+ * store without docs_dir): 0 and no call. */
+typedef void (*cd_store_doc_each)(void *arg, const char *key, const char *text, size_t len,
+                                  const char *where, const char *error);
+int cd_store_doc_load(struct cd_store *store, cd_store_doc_each each, void *arg,
+                      char *err, size_t errlen);
+
+/* The same over a state directory, without a store (cdivas -t), and the
+ * write cd_store_doc_write() does there: 0, or -1 with errno. */
+int cd_store_docs_dir_load(const char *dir, cd_store_doc_each each, void *arg,
+                           char *err, size_t errlen);
+int cd_store_docs_dir_write(const char *dir, const char *key, const char *text, size_t len);
+
+/* The file name of a key's document ("sip%3Abob@ims.example.net.xml"),
+ * and the key of a file name: 0, or -1 (too long; not a document's). */
+int cd_store_doc_file_name(const char *key, char *out, size_t size);
+int cd_store_doc_file_key(const char *name, char key[CD_IDENTITY_KEY_MAX]);
 
 /* -------------------------------------------------------------- queries */
 

@@ -806,6 +806,182 @@ START_TEST(inquiry_errors)
 }
 END_TEST
 
+START_TEST(xcap_settings)
+{
+  struct cd_conf *c = load_ok(fixture("xcap.conf"));
+  const struct cd_xcap_conf *x = &c->xcap;
+  ck_assert(x->enabled);
+  ck_assert_str_eq(x->listen, "http://127.0.0.1:8090");
+  ck_assert(!x->tls);
+  ck_assert_str_eq(x->host, "127.0.0.1");
+  ck_assert_int_eq(x->port, 8090);
+  ck_assert_uint_eq(x->auth, CD_XCAP_AUTH_DIGEST | CD_XCAP_AUTH_ASSERTED);
+  ck_assert_str_eq(x->realm, "cdivas.ims.example.net");
+  ck_assert_str_eq(x->state_dir, "/tmp");
+  ck_assert(!x->feature_codes);
+  ck_assert_uint_eq(x->n_trusted_proxies, 4);
+  unsigned char lo[4] = { 127, 0, 0, 1 }, ten[4] = { 10, 9, 8, 7 }, other[4] = { 11, 0, 0, 1 };
+  unsigned char v6lo[16] = { [15] = 1 }, ula[16] = { 0xfd, 0x12 }, v6[16] = { 0x20, 0x01 };
+  ck_assert(cd_net_contains(&x->trusted_proxies[0], 4, lo));
+  ck_assert(!cd_net_contains(&x->trusted_proxies[0], 4, ten));
+  ck_assert(cd_net_contains(&x->trusted_proxies[1], 4, ten));
+  ck_assert(!cd_net_contains(&x->trusted_proxies[1], 4, other));
+  ck_assert(!cd_net_contains(&x->trusted_proxies[1], 6, v6lo));
+  ck_assert(cd_net_contains(&x->trusted_proxies[2], 6, v6lo));
+  ck_assert(cd_net_contains(&x->trusted_proxies[3], 6, ula));
+  ck_assert(!cd_net_contains(&x->trusted_proxies[3], 6, v6));
+
+  const struct cd_subscriber *bob = cd_conf_find(c, key("sip:bob@ims.example.net"));
+  ck_assert_str_eq(bob->password, "s3cret");
+  ck_assert(bob->self_service);
+  ck_assert(bob->deactivated);
+  ck_assert_uint_eq(bob->n_rules, 5);
+  /* default ids per service, skipping those written */
+  ck_assert_str_eq(bob->rules[0].id, "call-diversion-unconditional");
+  ck_assert_str_eq(bob->rules[1].id, "mine");
+  ck_assert_str_eq(bob->rules[2].id, "call-diversion-unconditional-2");
+  ck_assert_str_eq(bob->rules[3].id, "call-diversion-busy");
+  ck_assert_str_eq(bob->rules[4].id, "call-diversion-busy-2");
+  const struct cd_subscriber *carol = cd_conf_find(c, key("sip:carol@ims.example.net"));
+  ck_assert_ptr_null(carol->password);
+  ck_assert(!carol->self_service);
+  ck_assert(!carol->deactivated);
+  cd_conf_unref(c);
+
+  /* Without the group: disabled, nothing set. */
+  c = load_ok(fixture("minimal.conf"));
+  ck_assert(!c->xcap.enabled);
+  ck_assert_ptr_null(c->xcap.listen);
+  cd_conf_unref(c);
+}
+END_TEST
+
+START_TEST(xcap_errors)
+{
+  CHECK_ERRORS("xcap_errors.conf",
+               { NULL, 4, "bad xcap listen URL 'ftp://127.0.0.1:8090': must start with http:// or https://" },
+               { NULL, 5, "unknown auth 'basic' (expected digest or asserted-identity)" },
+               { NULL, 6, "bad trusted_proxies entry '10.0.0.0/33': bad prefix length (0..32)" },
+               { NULL, 6, "bad trusted_proxies entry 'proxy.example.net': not a numeric IPv4 or IPv6 address" },
+               { NULL, 7, "realm must be 1 to 128 characters without \" or \\" },
+               { NULL, 8, "state_dir '/nonexistent/state': No such file or directory" },
+               { NULL, 9, "feature_codes must be a boolean (true or false), not an integer" },
+               { NULL, 10, "unknown setting 'colour' in xcap" },
+               { NULL, 6, "trusted_proxies is only used with auth asserted-identity" },
+               { NULL, 13, "password must be 1 to 256 characters without control characters" },
+               { NULL, 13, "self_service must be a boolean (true or false), not a string" },
+               { NULL, 14, "bad rule id 'a b': 1 to 64 letters, digits, '-', '_' or '.'" },
+               { NULL, 16, fmt("duplicate rule id 'x' (also at %s:15)", fixture("xcap_errors.conf")) });
+}
+END_TEST
+
+START_TEST(xcap_needs)
+{
+  CHECK_ERRORS("xcap_needs.conf",
+               { NULL, 3, "an https:// xcap listener needs tls_certificate and tls_key" },
+               { NULL, 5, "auth asserted-identity needs trusted_proxies (the authentication proxies' addresses)" },
+               { NULL, 3, "xcap needs state_dir (where the subscribers' documents are kept) with the memory store" });
+  CHECK_ERRORS("xcap_redis.conf",
+               { NULL, 5, "trusted_proxies is only used with auth asserted-identity" },
+               { NULL, 4, "state_dir is not used with store.backend \"redis\" (the documents are kept in Redis)" });
+}
+END_TEST
+
+/* A rule list of one cfu rule to `target`, as a document would give. */
+static struct cd_own_rules *own_cfu(const char *target)
+{
+  struct cd_own_rules *own = cd_own_rules_new();
+  ck_assert_ptr_nonnull(own);
+  own->rules = calloc(1, sizeof *own->rules);
+  own->n_rules = 1;
+  own->rules[0].id = strdup("call-diversion-unconditional");
+  own->rules[0].target = strdup(target);
+  own->rules[0].active = true;
+  own->rules[0].anonymous = -1;
+  own->no_reply_timer = 42;
+  return own;
+}
+
+START_TEST(own_rules_snapshot)
+{
+  struct cd_conf *base = load_ok(fixture("xcap.conf"));
+  const struct cd_subscriber *bob = cd_conf_find(base, key("sip:bob@ims.example.net"));
+  const struct cd_subscriber *carol = cd_conf_find(base, key("sip:carol@ims.example.net"));
+  struct cd_own_rules *o1 = own_cfu("tel:+4930123"), *o2 = own_cfu("tel:+4930999");
+  const struct cd_subscriber *subs[] = { bob, carol, bob };
+  struct cd_own_rules *owns[] = { o1, o1, o2 };
+  struct cd_conf *d = cd_conf_with_own(base, 3, subs, owns);
+  ck_assert_ptr_nonnull(d);
+  ck_assert_int_eq(base->refs, 2);
+  ck_assert_ptr_eq(cd_conf_base(d), base);
+  ck_assert_ptr_eq(cd_conf_base(base), base);
+  /* bob: the later of his two documents; carol: the first */
+  const struct cd_subscriber *b = cd_conf_find(d, key("sip:bob@ims.example.net"));
+  ck_assert_ptr_ne(b, bob);
+  ck_assert_ptr_eq(b->own, o2);
+  ck_assert_uint_eq(b->n_rules, 1);
+  ck_assert_str_eq(b->rules[0].target, "tel:+4930999");
+  ck_assert_int_eq(b->no_reply_timer, 42);
+  ck_assert(!b->deactivated);
+  ck_assert_str_eq(b->user, "sip:bob@ims.example.net");
+  ck_assert_str_eq(b->password, "s3cret");
+  const struct cd_subscriber *c = cd_conf_find(d, key("sip:carol@ims.example.net"));
+  ck_assert_ptr_eq(c->own, o1);
+  ck_assert_int_eq(o1->refs, 2);
+  ck_assert_int_eq(o2->refs, 2);
+  /* the base is untouched */
+  ck_assert_ptr_eq(cd_conf_find(base, key("sip:bob@ims.example.net")), bob);
+  ck_assert_uint_eq(bob->n_rules, 5);
+  ck_assert_ptr_null(bob->own);
+  /* a snapshot derived from a derived one stands on the loaded base */
+  struct cd_conf *d2 = cd_conf_with_own(d, 1, subs, owns);
+  ck_assert_ptr_eq(cd_conf_base(d2), base);
+  ck_assert_ptr_eq(cd_conf_find(d2, key("sip:bob@ims.example.net"))->own, o1);
+  ck_assert_ptr_eq(cd_conf_find(d2, key("sip:carol@ims.example.net")), carol);
+  /* no override: the base itself */
+  struct cd_conf *same = cd_conf_with_own(d, 0, NULL, NULL);
+  ck_assert_ptr_eq(same, base);
+  cd_conf_unref(same);
+  cd_own_rules_unref(o1);
+  cd_own_rules_unref(o2);
+  /* A call holding d keeps its rules alive after everything else went. */
+  cd_conf_unref(d2);
+  cd_conf_unref(base);
+  ck_assert_str_eq(cd_conf_find(d, key("sip:bob@ims.example.net"))->rules[0].target, "tel:+4930999");
+  cd_conf_unref(d);
+}
+END_TEST
+
+START_TEST(rule_copy_and_ids)
+{
+  struct cd_conf *c = load_ok(fixture("xcap.conf"));
+  const struct cd_subscriber *bob = cd_conf_find(c, key("sip:bob@ims.example.net"));
+  struct cd_rule copy;
+  ck_assert_int_eq(cd_rule_copy(&copy, &bob->rules[1]), 0);
+  ck_assert_str_eq(copy.id, "mine");
+  ck_assert_ptr_ne(copy.id, bob->rules[1].id);
+  ck_assert_str_eq(copy.target, bob->rules[1].target);
+  ck_assert_ptr_null(copy.file);
+  cd_rule_free(&copy);
+  cd_conf_unref(c);
+  char buf[64];
+  ck_assert_str_eq(cd_rule_default_id(CD_SVC_CFNRC, 1, buf, sizeof buf), "call-diversion-not-reachable");
+  ck_assert_str_eq(cd_rule_default_id(CD_SVC_CFNL, 3, buf, sizeof buf), "call-diversion-not-logged-in-3");
+  ck_assert_str_eq(cd_rule_default_id(CD_SVC_CD, 1, buf, sizeof buf), "call-deflection");
+  struct cd_rule rules[3] = { { .service = CD_SVC_CFNR }, { .service = CD_SVC_CFNR }, { .service = CD_SVC_CFU } };
+  rules[1].id = strdup("call-diversion-no-reply");
+  ck_assert_ptr_null(cd_rules_duplicate_id(rules, 3));
+  ck_assert_int_eq(cd_rules_assign_ids(rules, 3), 0);
+  ck_assert_str_eq(rules[0].id, "call-diversion-no-reply-2");
+  ck_assert_str_eq(rules[2].id, "call-diversion-unconditional");
+  free(rules[2].id);
+  rules[2].id = strdup("call-diversion-no-reply");
+  ck_assert_str_eq(cd_rules_duplicate_id(rules, 3), "call-diversion-no-reply");
+  for (int i = 0; i < 3; i++)
+    cd_rule_free(&rules[i]);
+}
+END_TEST
+
 START_TEST(store_errors)
 {
   CHECK_ERRORS("store_errors.conf",
@@ -992,6 +1168,11 @@ int main(void)
   tcase_add_test(tc, out_of_range);
   tcase_add_test(tc, inquiry_errors);
   tcase_add_test(tc, store_errors);
+  tcase_add_test(tc, xcap_settings);
+  tcase_add_test(tc, xcap_errors);
+  tcase_add_test(tc, xcap_needs);
+  tcase_add_test(tc, own_rules_snapshot);
+  tcase_add_test(tc, rule_copy_and_ids);
   tcase_add_test(tc, include_of_a_directory);
   tcase_add_test(tc, timezone_name);
   tcase_add_test(tc, duplicate_identities);

@@ -131,6 +131,36 @@ START_TEST(validity_window_wrapping_midnight)
 }
 END_TEST
 
+START_TEST(absolute_periods)
+{
+  struct cd_period periods[] = { { 1000, 2000 }, { 5000, 6000 } };
+  struct cd_rule r = rule(CD_SVC_CFU, "sip:c@x");
+  r.periods = periods;
+  r.n_periods = 2;
+  struct cd_subscriber s = subscriber(&r, 1);
+  struct cd_call_facts f = weekday_noon;
+  long long at[] = { 999, 1000, 1999, 2000, 4999, 5000, 5999, 6000 };
+  bool holds[] = { false, true, true, false, false, true, true, false };
+  for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+    f.now = at[i];
+    ck_assert_msg((cd_rules_select(&s, CD_SVC_CFU, &f) != NULL) == holds[i], "at %lld", at[i]);
+  }
+}
+END_TEST
+
+START_TEST(deactivated_subscriber)
+{
+  struct cd_rule rules[] = { rule(CD_SVC_CFU, "sip:u@x"), rule(CD_SVC_CFB, "sip:b@x") };
+  struct cd_subscriber s = subscriber(rules, 2);
+  s.deactivated = true;
+  const struct cd_rule *all[CD_SVC_COUNT];
+  ck_assert_ptr_null(cd_rules_select(&s, CD_SVC_CFU, &weekday_noon));
+  ck_assert_uint_eq(cd_rules_select_all(&s, &weekday_noon, all), 0);
+  s.deactivated = false;
+  ck_assert_uint_eq(cd_rules_select_all(&s, &weekday_noon, all), (1u << CD_SVC_CFU) | (1u << CD_SVC_CFB));
+}
+END_TEST
+
 START_TEST(select_all_services)
 {
   struct cd_rule rules[] = { rule(CD_SVC_CFB, "sip:b@x"), rule(CD_SVC_CFNR, "sip:nr@x"),
@@ -190,6 +220,8 @@ int main(void)
   tcase_add_test(tc, media_condition);
   tcase_add_test(tc, validity_condition);
   tcase_add_test(tc, validity_window_wrapping_midnight);
+  tcase_add_test(tc, absolute_periods);
+  tcase_add_test(tc, deactivated_subscriber);
   tcase_add_test(tc, select_all_services);
   tcase_add_test(tc, first_immediate_rule);
   tcase_add_test(tc, sdp_media);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -244,6 +245,129 @@ static void skip_without_redis(int backend)
   if (backend == REDIS && redis_server == NULL)
     ck_abort_msg("internal: Redis case run without redis-server");
 }
+
+/* ------------------------------------------------------------ documents */
+
+struct loaded {
+  int n;
+  char keys[8][CD_IDENTITY_KEY_MAX];
+  char texts[8][64];
+  char errors[8][128];
+};
+
+static void on_doc(void *arg, const char *key, const char *text, size_t len, const char *where,
+                   const char *error)
+{
+  struct loaded *l = arg;
+  (void)where;
+  ck_assert_int_lt(l->n, 8);
+  snprintf(l->keys[l->n], sizeof l->keys[0], "%s", key);
+  snprintf(l->texts[l->n], sizeof l->texts[0], "%.*s", text ? (int)len : 0, text ? text : "");
+  snprintf(l->errors[l->n], sizeof l->errors[0], "%s", error ? error : "");
+  l->n++;
+}
+
+static bool doc_done, doc_ok;
+static void on_doc_written(void *arg, bool ok)
+{
+  (void)arg;
+  doc_done = true;
+  doc_ok = ok;
+}
+
+static bool doc_write(struct cd_store *s, const char *key, const char *text)
+{
+  doc_done = false;
+  cd_store_doc_write(s, key, text, text ? strlen(text) : 0, on_doc_written, NULL);
+  ck_assert(pump_until(&doc_done, 2000));
+  return doc_ok;
+}
+
+static char doc_dir[64];
+
+START_TEST(documents_kept) {
+  skip_without_redis(_i);
+  struct cd_store *s;
+  if (_i == MEMORY) {
+    snprintf(doc_dir, sizeof doc_dir, "/tmp/cdivas-docs.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(doc_dir));
+    struct cd_store_limits l = limits(300);
+    l.docs_dir = doc_dir;
+    s = cd_store_memory_create(&l);
+  } else {
+    s = new_store(_i, test_prefix("docs*"));
+  }
+  ck_assert(doc_write(s, BOB, "<bob/>"));
+  ck_assert(doc_write(s, "tel:+15551000002", "<tel/>"));
+  ck_assert(doc_write(s, BOB, "<bob2/>"));
+  ck_assert(doc_write(s, CAROL, NULL));              /* none there: fine */
+  struct loaded l = {0};
+  char err[200];
+  ck_assert_int_eq(cd_store_doc_load(s, on_doc, &l, err, sizeof err), 0);
+  ck_assert_int_eq(l.n, 2);
+  int bob = strcmp(l.keys[0], BOB) == 0 ? 0 : 1;
+  ck_assert_str_eq(l.keys[bob], BOB);
+  ck_assert_str_eq(l.texts[bob], "<bob2/>");
+  ck_assert_str_eq(l.keys[1 - bob], "tel:+15551000002");
+  ck_assert_str_eq(l.texts[1 - bob], "<tel/>");
+  ck_assert(doc_write(s, "tel:+15551000002", NULL));
+  memset(&l, 0, sizeof l);
+  ck_assert_int_eq(cd_store_doc_load(s, on_doc, &l, err, sizeof err), 0);
+  ck_assert_int_eq(l.n, 1);
+  ck_assert_str_eq(l.keys[0], BOB);
+  if (_i == MEMORY) {
+    /* the file, and what the directory may also hold */
+    char path[200];
+    snprintf(path, sizeof path, "%s/sip%%3Abob@ims.example.net.xml", doc_dir);
+    ck_assert_int_eq(access(path, R_OK), 0);
+    snprintf(path, sizeof path, "%s/.sip%%3Abob@ims.example.net.xml.tmp", doc_dir);
+    FILE *f = fopen(path, "w");
+    fputs("half written", f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/README", doc_dir);
+    fclose(fopen(path, "w"));
+    snprintf(path, sizeof path, "%s/sip%%3Adir@x.xml", doc_dir);
+    ck_assert_int_eq(mkdir(path, 0700), 0);
+    memset(&l, 0, sizeof l);
+    ck_assert_int_eq(cd_store_docs_dir_load(doc_dir, on_doc, &l, err, sizeof err), 0);
+    ck_assert_int_eq(l.n, 2);
+    ck_assert_str_eq(l.keys[0], BOB);
+    ck_assert_str_eq(l.keys[1], "sip:dir@x");
+    ck_assert_str_eq(l.errors[1], "not a regular file");
+    rmdir(path);
+    snprintf(path, sizeof path, "rm -rf '%s'", doc_dir);
+    ck_assert_int_eq(system(path), 0);
+    ck_assert_int_eq(cd_store_docs_dir_load(doc_dir, on_doc, &l, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "No such file or directory"));
+    ck_assert(!doc_write(s, BOB, "<gone/>"));       /* the directory went away */
+  }
+  cd_store_destroy(s);
+}
+END_TEST
+
+START_TEST(document_file_names) {
+  char name[300], key[CD_IDENTITY_KEY_MAX];
+  ck_assert_int_eq(cd_store_doc_file_name("sip:bob@ims.example.net", name, sizeof name), 0);
+  ck_assert_str_eq(name, "sip%3Abob@ims.example.net.xml");
+  ck_assert_int_eq(cd_store_doc_file_key(name, key), 0);
+  ck_assert_str_eq(key, "sip:bob@ims.example.net");
+  ck_assert_int_eq(cd_store_doc_file_name("sip:a/b c%d@h", name, sizeof name), 0);
+  ck_assert_str_eq(name, "sip%3Aa%2Fb%20c%25d@h.xml");
+  ck_assert_int_eq(cd_store_doc_file_key(name, key), 0);
+  ck_assert_str_eq(key, "sip:a/b c%d@h");
+  ck_assert_int_eq(cd_store_doc_file_name(".x", name, sizeof name), 0);
+  ck_assert_str_eq(name, "%2Ex.xml");
+  ck_assert_int_eq(cd_store_doc_file_name("sip:bob@ims.example.net", name, 10), -1);
+  ck_assert_int_eq(cd_store_doc_file_name("", name, sizeof name), -1);
+  ck_assert_int_eq(cd_store_doc_file_key("README", key), -1);
+  ck_assert_int_eq(cd_store_doc_file_key(".x.xml.tmp", key), -1);
+  ck_assert_int_eq(cd_store_doc_file_key(".xml", key), -1);
+  ck_assert_int_eq(cd_store_doc_file_key("a%4.xml", key), -1);
+  ck_assert_int_eq(cd_store_doc_file_key("a%41.xml", key), -1);    /* 'A' is written as it is */
+  ck_assert_int_eq(cd_store_doc_file_key("a%00.xml", key), -1);
+  ck_assert_int_eq(cd_store_doc_file_key("a b.xml", key), -1);
+}
+END_TEST
 
 /* ------------------------------------------------------------ both back ends */
 
@@ -573,6 +697,8 @@ int main(void)
   tcase_add_loop_test(tc, replay_claims, 0, backends);
   tcase_add_loop_test(tc, queries_are_timed, 0, backends);
   tcase_add_test(tc, memory_answers_at_once);
+  tcase_add_loop_test(tc, documents_kept, 0, backends);
+  tcase_add_test(tc, document_file_names);
   suite_add_tcase(s, tc);
   if (redis_server) {
     tc = tcase_create("redis");
