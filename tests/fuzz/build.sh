@@ -51,15 +51,16 @@ fi
 rm -f "$probe" "$probe.c" "$probe.log"
 
 PKG_CONFIG=${PKG_CONFIG:-pkg-config}
-pkg_cflags=$($PKG_CONFIG --cflags libconfig jansson libcrypto)
-pkg_libs=$($PKG_CONFIG --libs libconfig jansson libcrypto)
+pkg_cflags=$($PKG_CONFIG --cflags libconfig jansson libcrypto libxml-2.0)
+pkg_libs=$($PKG_CONFIG --libs libconfig jansson libcrypto libxml-2.0)
 
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 # _GNU_SOURCE as configure's AC_USE_SYSTEM_EXTENSIONS defines it.
 base="-std=c11 -g -O1 -D_GNU_SOURCE -Wall -Wextra $san ${FUZZ_CFLAGS:-}"
 inc="-I$srcdir/src -I$fuzzdir"
 
-# Every source of the pure layers (src/core, src/conf, src/mikey): the
+# Every source of the pure layers (src/core, src/conf, src/mikey,
+# src/simservs): the
 # folders are the lists, so a file added there is fuzzed along.
 echo "build.sh: $cc, sources from $srcdir, targets into $out"
 for f in "$srcdir"/src/core/*.c "$srcdir"/src/conf/*.c; do
@@ -70,15 +71,21 @@ for f in "$srcdir"/src/mikey/*.c; do
   # shellcheck disable=SC2086
   "$cc" $base -fsanitize=fuzzer-no-link $inc $pkg_cflags -c "$f" -o "$out/obj/mikey/$(basename "$f" .c).o"
 done
-rm -f "$out/obj/libcore.a" "$out/obj/libmikey.a"
+mkdir -p "$out/obj/simservs"
+for f in "$srcdir"/src/simservs/*.c; do
+  # shellcheck disable=SC2086
+  "$cc" $base -fsanitize=fuzzer-no-link $inc $pkg_cflags -c "$f" -o "$out/obj/simservs/$(basename "$f" .c).o"
+done
+rm -f "$out/obj/libcore.a" "$out/obj/libmikey.a" "$out/obj/libsimservs.a"
 ar rcs "$out/obj/libcore.a" "$out"/obj/core/*.o
 ar rcs "$out/obj/libmikey.a" "$out"/obj/mikey/*.o
+ar rcs "$out/obj/libsimservs.a" "$out"/obj/simservs/*.o
 
-targets="fuzz_history_info fuzz_diversion fuzz_identity fuzz_conf fuzz_inquiry fuzz_mikey fuzz_ledger_wire"
+targets="fuzz_history_info fuzz_diversion fuzz_identity fuzz_conf fuzz_inquiry fuzz_mikey fuzz_ledger_wire fuzz_simservs"
 for t in $targets; do
   # shellcheck disable=SC2086
   "$cc" $base -Werror -fsanitize=fuzzer $inc $pkg_cflags "$fuzzdir/$t.c" \
-    "$out/obj/libcore.a" "$out/obj/libmikey.a" $pkg_libs -o "$out/$t"
+    "$out/obj/libsimservs.a" "$out/obj/libcore.a" "$out/obj/libmikey.a" $pkg_libs -o "$out/$t"
   echo "  $out/$t"
 done
 # The seed generator: a plain program (no libFuzzer main), same objects.

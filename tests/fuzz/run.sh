@@ -4,7 +4,7 @@
 # (tests/fuzz/corpus/TARGET, with tests/fuzz/dict/TARGET.dict when there is
 # one), prints each target's exec count, and exits 1 when any target
 # crashed, leaked, timed out or ran out of memory (its log tail and the
-# reproducer's path are printed). TARGETs default to all seven.
+# reproducer's path are printed). TARGETs default to all eight.
 #
 # Environment: FUZZ_WORKDIR (default: BUILDDIR/run): the corpus copies,
 # logs and crash artifacts go there, never into the source tree;
@@ -20,7 +20,7 @@ build=$(cd "$1" && pwd) || exit 2
 seconds=${2:-10}
 shift
 [ $# -gt 0 ] && shift
-targets=${*:-fuzz_history_info fuzz_diversion fuzz_identity fuzz_conf fuzz_inquiry fuzz_mikey fuzz_ledger_wire}
+targets=${*:-fuzz_history_info fuzz_diversion fuzz_identity fuzz_conf fuzz_inquiry fuzz_mikey fuzz_ledger_wire fuzz_simservs}
 work=${FUZZ_WORKDIR:-$build/run}
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
