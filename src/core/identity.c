@@ -324,8 +324,10 @@ static enum phone_result put_number(struct keybuf *kb, struct span num, struct s
   }
   kb_puts(kb, ";phone-context=");
   for (size_t i = 0; i < context.n;) {
+    /* RFC 3966: a context that is not global digits is a domain name. */
     unsigned char c = next_decoded(context, &i);
-    if (is_control(c) || is_ws(c))
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+          c == '-' || c == '.'))
       return PHONE_BAD_CHAR;
     kb_putc(kb, (char)ascii_lower(c));
   }

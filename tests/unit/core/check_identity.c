@@ -159,6 +159,8 @@ START_TEST(test_tel) {
   ck_key("tel:12-34;isub=1;phone-context=+4930", "tel:+49301234");
   ck_key("tel:1234", "tel:1234");
   ck_bad("tel:1234;phone-context=+x", "bad character in telephone number");
+  /* Found by fuzz_identity: a decoded "@" in the key did not parse again. */
+  ck_bad("tel:555.100;phone-context=%40", "bad character in telephone number");
   ck_bad("sip:1234;phone-context=a%00b@h;user=phone", "control character in user part");
   ck_key("tel:*31#", "tel:*31#");
   ck_key("tel:12ab", "tel:12AB");
