@@ -11,6 +11,11 @@
  * Parsing and diverting are all-or-nothing: new entries are built aside
  * and moved into the chain only once everything succeeded, so a caller
  * never sees half a header or half a diversion.
+ *
+ * Length (over 700 lines): one concept, the History-Info chain, read and
+ * written the one way; parsing, the liberal numbering of received entries
+ * (RFC 7044 10.3), appending and formatting share the entry model and its
+ * index rules, which would otherwise leak into a header of their own.
  */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L /* strnlen, strdup */

@@ -21,6 +21,10 @@
  * owns it until the reply or the disconnection comes. A lost connection
  * is retried every RECONNECT_MS; a connection that stops answering for
  * STALL_MS is dropped and retried.
+ *
+ * Length (over 700 lines): one back end of one interface (store.h); its
+ * parts (connection and reconnection, deadlines, each query's command and
+ * reply) share the query record and the pending list.
  */
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>

@@ -16,6 +16,10 @@
  *      longer what was DELETEd);
  *   6. the new document stored and put in force (docs.h), then 200/201.
  * Every refusal is logged with who asked, from where, and why.
+ *
+ * Length (over 700 lines): the six steps above for three methods, in the
+ * order a request meets them; the node selection itself is in
+ * simservs/selector, the authentication in xcap/digest.
  */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
