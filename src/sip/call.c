@@ -126,6 +126,7 @@ void call_destroy(struct cd_call *call)
   }
   if (call->tport)
     tport_unref(call->tport);
+  msg_destroy(call->invite_again);
   msg_destroy(call->request);
   cd_hi_free(&call->chain);
   cd_conf_unref(call->conf);
