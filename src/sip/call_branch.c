@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sofia-sip/msg_addr.h>
+#include <sofia-sip/msg_buffer.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_protos.h>
 #include <sofia-sip/sip_status.h>
@@ -26,6 +27,17 @@
 #define CALL_LINGER_MS 32000
 
 /* ---------------------------------------------------------------- answers */
+
+/* Sofia-SIP encodes the headers a message lacks the text of (changed or
+ * new ones) into a buffer it allocates with 512 bytes to spare, 1 KB
+ * however little it writes, and keeps as long as the message: a relayed
+ * 180 (its Via taken off) and a branch (its new Via, Request-URI, ...)
+ * each held one. With 512 bytes free in the message's buffer already it
+ * encodes there instead (msg_buf_alloc() finds the room): half of it. */
+static void reserve_encoding_room(msg_t *msg)
+{
+  (void)msg_buf_exact(msg, msg_min_size);
+}
 
 static void call_mark_answered(struct cd_call *call)
 {
@@ -57,6 +69,7 @@ static void call_relay(struct cd_call *call, nta_outgoing_t *orq, int status)
     return;
   }
   sip_via_remove(response, sip_object(response));
+  reserve_encoding_room(response);
   if (nta_incoming_mreply(call->irq, response) < 0) {
     cd_log(CD_LOG_WARNING, "call-id=%s: could not relay %d upstream", call->call_id, status);
     if (status >= 200 && !call->answered)
@@ -432,6 +445,7 @@ int call_send_branch(struct cd_call *call, const char *target, unsigned services
   cd_fsm_begin_branch(&call->fsm, services, call->conf->decline_is_busy);
   call->fsm.has_next_target = call->n_next_targets > 0;
   const char *ident = cd_route_ident(call->calls->route, next_hop, sip);
+  reserve_encoding_room(msg);
   call->branch = nta_outgoing_mcreate(call->calls->agent, branch_response,
                                       (nta_outgoing_magic_t *)call, next_hop, msg,
                                       NTATAG_PASS_100(1), TAG_IF(ident, TPTAG_IDENT(ident)),
