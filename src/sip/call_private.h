@@ -70,10 +70,10 @@ struct cd_call {
   enum cd_regstate psu_regstate;      /* what P-Served-User said of the INVITE's served user */
   /* Facts for rule conditions, fixed when the call arrives. */
   struct cd_call_facts facts;
-  char caller_key[CD_IDENTITY_KEY_MAX];
+  const char *caller_key;             /* in home, "" when unknown (no buffer of 256 B per call) */
   const char *caller_uri;
   const char *call_id;
-  char ticket_hash[65];               /* SHA-256 of the MIKEY ticket in the SDP, hex; "" when none */
+  const char *ticket_hash;            /* SHA-256 of the MIKEY ticket in the SDP, hex; "" when none */
   /* A deflection's other Contacts, best q first, tried in turn when the
    * one before fails (call_divert_next); empty otherwise. */
   const char **next_targets;
