@@ -1,6 +1,6 @@
 #!/bin/bash
 # compare.sh - CFU (and CFB, CFNR) call rates through cdivas and through
-# Kamailio doing the same work (bench/kamailio-cfu.cfg), with the same SIPp
+# Kamailio doing the same work (bench/kamailio-SERVICE.cfg), with the same SIPp
 # caller and target, in one run on this machine. For each server it steps
 # the call rate up until a step has a failed call, and prints the highest
 # zero-failure rate, the ratio cdivas/Kamailio, CPU per call, and p50/p99
@@ -19,7 +19,6 @@ LAT_RATE=${LAT_RATE:-1000}; SERVICES=${SERVICES:-cfu}; KAMAILIO_CHILDREN=${KAMAI
 if [ -n "${SMOKE:-}" ]; then START=50; STEP=50; SECONDS_PER_STEP=3; MAX=100; LAT_RATE=50; fi
 LOG_LEVEL=${LOG_LEVEL:-notice}
 . bench/lib.sh
-KAMAILIO=${KAMAILIO:-$(command -v kamailio || echo /usr/sbin/kamailio)}
 
 # Server process and its children (Kamailio forks workers).
 tree_cpu() {
@@ -62,17 +61,6 @@ trace_percentiles() {
       printf "%.3f %.3f\n", v[i50], v[i99] }'
 }
 
-start_kamailio() {
-  KAM_PORT=$(bench_port)
-  sed -e "s/@PORT@/$KAM_PORT/" -e "s/@TARGET@/$TARGET_PORT/" -e "s/@CHILDREN@/$KAMAILIO_CHILDREN/" \
-    bench/kamailio-cfu.cfg >"$BENCH_WORK/kamailio.cfg"
-  "$KAMAILIO" -DD -E -f "$BENCH_WORK/kamailio.cfg" -P "$BENCH_WORK/kamailio.pid" \
-    -m 256 -M 32 >"$BENCH_WORK/kamailio.log" 2>&1 &
-  KAM_PID=$!
-  BENCH_PIDS="$BENCH_PIDS $KAM_PID"
-  sleep 1
-  kill -0 "$KAM_PID" 2>/dev/null || { echo "kamailio did not start:"; tail "$BENCH_WORK/kamailio.log"; exit 2; }
-}
 
 # search NAME PORT PID: the highest zero-failure rate; prints a result line.
 search() {
@@ -108,7 +96,7 @@ for service in $SERVICES; do
   TARGET_SCENARIO=sipp-scenarios/target.xml
   case "$service" in
     cfb) TARGET_SCENARIO=sipp-scenarios/served_busy.xml ;;
-    cfnr) TARGET_SCENARIO=sipp-scenarios/served_no_answer.xml ;;   # NO_REPLY (default 5 s) of ringing first
+    cfnr) TARGET_SCENARIO=bench/target_cfnr.xml ;;   # NO_REPLY (default 5 s) of ringing first; CANCEL and diverted INVITE in either order
   esac
   bench_start_cdivas "$service"
   bench_target uas -sf "$TARGET_SCENARIO" -d 0
@@ -117,8 +105,8 @@ for service in $SERVICES; do
   read -r c_p50 c_p99 <<<"$(latency "$CDIVAS_PORT" "$CDIVAS_PID")"
   kill "$CDIVAS_PID"; wait "$CDIVAS_PID" 2>/dev/null
   k_rate=-; k_cpu=-; k_p50=-; k_p99=-
-  if [ "$service" = cfu ] && [ -x "$KAMAILIO" ]; then
-    start_kamailio
+  if [ -x "$KAMAILIO" ] && [ -f "bench/kamailio-$service.cfg" ]; then
+    start_kamailio "$service"
     echo "== $service through Kamailio ($KAMAILIO_CHILDREN UDP workers)"
     read -r k_rate k_cpu <<<"$(search kamailio "$KAM_PORT" "$KAM_PID")"
     read -r k_p50 k_p99 <<<"$(latency "$KAM_PORT" "$KAM_PID")"

@@ -62,6 +62,25 @@ bench_start_redis() {
   STORE_CONF="store = { backend = \"redis\"; address = \"127.0.0.1:$REDIS_PORT\"; };"
 }
 
+# start_kamailio SERVICE: Kamailio with bench/kamailio-SERVICE.cfg on a free
+# port, forwarding to TARGET_PORT, KAMAILIO_CHILDREN UDP workers (2), its
+# ctl socket at KAM_CTL (for kamcmd), the CFNR no-reply timer NO_REPLY s
+# (5), KAMAILIO_SHM MB of shared memory (256); sets KAM_PORT, KAM_PID.
+KAMAILIO=${KAMAILIO:-$(command -v kamailio || echo /usr/sbin/kamailio)}
+start_kamailio() {
+  KAM_PORT=$(bench_port)
+  KAM_CTL=$BENCH_WORK/kamailio.ctl
+  sed -e "s/@PORT@/$KAM_PORT/" -e "s/@TARGET@/$TARGET_PORT/" -e "s/@CHILDREN@/${KAMAILIO_CHILDREN:-2}/" \
+    -e "s/@NOREPLY_MS@/$(( ${NO_REPLY:-5} * 1000 ))/" -e "s#@CTL@#$KAM_CTL#" \
+    "bench/kamailio-$1.cfg" >"$BENCH_WORK/kamailio.cfg"
+  "$KAMAILIO" -DD -E -f "$BENCH_WORK/kamailio.cfg" -P "$BENCH_WORK/kamailio.pid" \
+    -m "${KAMAILIO_SHM:-256}" -M 32 >"$BENCH_WORK/kamailio.log" 2>&1 &
+  KAM_PID=$!
+  BENCH_PIDS="$BENCH_PIDS $KAM_PID"
+  sleep 1
+  kill -0 "$KAM_PID" 2>/dev/null || { echo "kamailio did not start:"; tail "$BENCH_WORK/kamailio.log"; exit 2; }
+}
+
 # Large socket buffers: a burst waits in the kernel instead of being lost.
 sipp_common() { echo "-nostdin -i 127.0.0.1 -mi 127.0.0.1 -cp $(bench_port) -mp $(bench_port) -timeout_error -buff_size 8388608"; }
 

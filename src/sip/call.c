@@ -62,22 +62,29 @@ static bool caller_is_anonymous(sip_t const *sip)
 static void call_learn_facts(struct cd_call *call, sip_t const *sip)
 {
   const char *pai = cd_sip_unknown_value(sip, "P-Asserted-Identity");
-  call->caller_key[0] = '\0';
-  if (pai && cd_identity_key(pai, call->caller_key, NULL) == 0) {
+  char key[CD_IDENTITY_KEY_MAX] = "";
+  if (pai && cd_identity_key(pai, key, NULL) == 0) {
     call->caller_uri = pai;
   } else {
     char *from = sip->sip_from ? url_as_string(call->home, sip->sip_from->a_url) : NULL;
     call->caller_uri = pai ? pai : from;
-    if (from && cd_identity_key(from, call->caller_key, NULL) < 0)
-      call->caller_key[0] = '\0';
+    if (from && cd_identity_key(from, key, NULL) < 0)
+      key[0] = '\0';
   }
+  if (key[0])
+    call->caller_key = su_strdup(call->home, key);
+  if (call->caller_key == NULL)
+    call->caller_key = "";
   call->facts.caller_key = call->caller_key;
   call->facts.caller_anonymous = caller_is_anonymous(sip);
   sip_payload_t const *body = sip->sip_payload;
   if (body && body->pl_data) {
+    char hash[65];
     call->facts.media = cd_rules_sdp_media(body->pl_data, body->pl_len);
-    if (cd_key_mgmt_ticket_hash(body->pl_data, body->pl_len, call->ticket_hash) < 0)
-      call->ticket_hash[0] = '\0';
+    if (cd_key_mgmt_ticket_hash(body->pl_data, body->pl_len, hash) == 0)
+      call->ticket_hash = su_strdup(call->home, hash);
+    if (call->ticket_hash == NULL)
+      call->ticket_hash = "";
   }
   time_t now = time(NULL);
   struct tm tm;
@@ -98,6 +105,8 @@ static struct cd_call *call_create(struct cd_calls *calls, struct cd_conf *conf,
   call->irq = irq;
   call->request = nta_incoming_getrequest(irq);
   call->home = msg_home(call->request);
+  call->caller_key = "";
+  call->ticket_hash = "";
   cd_hi_init(&call->chain);
   call->next = calls->live;
   if (call->next)
@@ -129,6 +138,7 @@ void call_destroy(struct cd_call *call)
   }
   if (call->tport)
     tport_unref(call->tport);
+  msg_destroy(call->invite_again);
   msg_destroy(call->request);
   cd_hi_free(&call->chain);
   cd_conf_unref(call->conf);

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/msg_buffer.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_protos.h>
 #include <sofia-sip/sip_status.h>
@@ -25,6 +27,17 @@
 #define CALL_LINGER_MS 32000
 
 /* ---------------------------------------------------------------- answers */
+
+/* Sofia-SIP encodes the headers a message lacks the text of (changed or
+ * new ones) into a buffer it allocates with 512 bytes to spare, 1 KB
+ * however little it writes, and keeps as long as the message: a relayed
+ * 180 (its Via taken off) and a branch (its new Via, Request-URI, ...)
+ * each held one. With 512 bytes free in the message's buffer already it
+ * encodes there instead (msg_buf_alloc() finds the room): half of it. */
+static void reserve_encoding_room(msg_t *msg)
+{
+  (void)msg_buf_exact(msg, msg_min_size);
+}
 
 static void call_mark_answered(struct cd_call *call)
 {
@@ -67,6 +80,7 @@ static void call_relay(struct cd_call *call, nta_outgoing_t *orq, int status)
     return;
   }
   sip_via_remove(response, sip_object(response));
+  reserve_encoding_room(response);
   if (nta_incoming_mreply(call->irq, response) < 0) {
     cd_log(CD_LOG_WARNING, "call-id=%s: could not relay %d upstream", call->call_id, status);
     if (status >= 200 && !call->answered)
@@ -338,13 +352,74 @@ int call_irq_event(nta_incoming_magic_t *magic, nta_incoming_t *irq, sip_t const
 
 /* ---------------------------------------------------------------- sending */
 
+/* Keeps the received INVITE's text (call_private.h says why): encoded
+ * anew from its headers, as a copy of the message would have been. */
+static int keep_invite_text(struct cd_call *call)
+{
+  size_t len = 0;
+  char *text = msg_as_string(call->home, call->request, NULL, 0, &len);
+  if (text == NULL || len == 0)
+    return -1;
+  /* msg_as_string() allocates by 512 bytes: keep what the text needs. */
+  char *exact = su_realloc(call->home, text, len + 1);
+  call->invite_text = exact ? exact : text;
+  call->invite_len = len;
+  return 0;
+}
+
+msg_t *call_invite(struct cd_call *call)
+{
+  if (!call->request_sent)
+    return call->request;
+  if (call->invite_again || call->invite_text == NULL)
+    return call->invite_again;
+  msg_t *msg = nta_msg_create(call->calls->agent, 0);
+  msg_iovec_t iov[2];
+  if (msg == NULL || msg_recv_iovec(msg, iov, 2, call->invite_len, 1) < 0 ||
+      iov[0].mv_len != call->invite_len) {
+    msg_destroy(msg);
+    return NULL;
+  }
+  memcpy(iov[0].mv_base, call->invite_text, call->invite_len);
+  msg_recv_commit(msg, call->invite_len, 1);
+  if (msg_extract(msg) <= 0 || sip_object(msg)->sip_request == NULL) {
+    msg_destroy(msg);
+    return NULL;
+  }
+  call->invite_again = msg;
+  return msg;
+}
+
+/* The message the next branch is made of (the caller's reference):
+ * call->request itself the first time, the INVITE parsed anew later. */
+static msg_t *branch_request(struct cd_call *call, bool later_branch_possible)
+{
+  if (!call->request_sent) {
+    if (later_branch_possible && keep_invite_text(call) < 0)
+      return NULL;
+    call->request_sent = true;
+    /* The size limit of received messages (NTATAG_MAXSIZE) was for
+     * receiving it: the branch may grow by its new headers beyond it, as
+     * a copy (which has no limit) could. */
+    usize_t limit = msg_maxsize(call->request, 0);   /* 0: only asks */
+    if (limit)
+      msg_maxsize(call->request, 2 * limit);
+    return msg_ref_create(call->request);
+  }
+  msg_t *msg = call_invite(call);
+  call->invite_again = NULL;
+  return msg;
+}
+
 int call_send_branch(struct cd_call *call, const char *target, unsigned services,
                      const char *hi_index)
 {
-  msg_t *msg = msg_copy(call->request);
+  msg_t *msg = branch_request(call, services != 0 || call->n_next_targets > 0);
   sip_t *sip = msg ? sip_object(msg) : NULL;
-  if (msg == NULL)
+  if (msg == NULL) {
+    cd_log(CD_LOG_ERROR, "call-id=%s: the INVITE cannot be had again for a branch", call->call_id);
     goto fail;
+  }
   url_string_t const *next_hop = cd_route_prepare_forward(call->calls->route, msg, sip);
   char secure[CD_IDENTITY_KEY_MAX + 8];
   if (target && sip->sip_request->rq_url->url_type == url_sips) {
@@ -383,6 +458,7 @@ int call_send_branch(struct cd_call *call, const char *target, unsigned services
   cd_fsm_begin_branch(&call->fsm, services, call->conf->decline_is_busy);
   call->fsm.has_next_target = call->n_next_targets > 0;
   const char *ident = cd_route_ident(call->calls->route, next_hop, sip);
+  reserve_encoding_room(msg);
   call->branch = nta_outgoing_mcreate(call->calls->agent, branch_response,
                                       (nta_outgoing_magic_t *)call, next_hop, msg,
                                       NTATAG_PASS_100(1), TAG_IF(ident, TPTAG_IDENT(ident)),

@@ -120,6 +120,7 @@ static void tell_caller(struct cd_call *call, const struct cd_rule *rule, size_t
   }
   const struct cd_route *route = call->calls->route;
   url_t const *contact = route->n_own_urls > 1 ? route->own_urls[1] : route->own_urls[0];
+  /* Require: is never changed in the branch made of call->request. */
   sip_t const *invite = sip_object(call->request);
   bool must_100rel = invite->sip_require && sip_has_feature(invite->sip_require, "100rel");
   char const *hi = su_sprintf(call->home, "History-Info: %s", history);
@@ -131,12 +132,18 @@ static void tell_caller(struct cd_call *call, const struct cd_rule *rule, size_t
     return;
   }
   /* The transaction's To tag, so that the 181 and what follows from
-   * cdivas share one early dialog. */
+   * cdivas share one early dialog. The stateless reply is made from the
+   * INVITE as received (its Via), not from a branch made of it. */
+  msg_t *received = call_invite(call);
+  if (received == NULL) {
+    cd_log(CD_LOG_WARNING, "call-id=%s: cannot send the 181", call->call_id);
+    return;
+  }
   sip_to_t *to = sip_to_dup(call->home, invite->sip_to);
   tport_t *tp = nta_incoming_transport(call->calls->agent, call->irq, NULL);
   if (to == NULL || tp == NULL ||
       sip_to_tag(call->home, to, nta_incoming_tag(call->irq, NULL)) < 0 ||
-      nta_msg_treply(call->calls->agent, msg_ref(call->request), SIP_181_CALL_IS_BEING_FORWARDED,
+      nta_msg_treply(call->calls->agent, msg_ref(received), SIP_181_CALL_IS_BEING_FORWARDED,
                      SIPTAG_TO(to),
                      SIPTAG_CONTACT(sip_contact_create(call->home, (url_string_t const *)contact, NULL)),
                      SIPTAG_HEADER_STR(hi), NTATAG_TPORT(tp), TAG_END()) < 0)

@@ -8,9 +8,15 @@
  *                  word on registration, and the diversion itself
  *
  * A call owns the server transaction (irq), the received request, the
- * client transaction of the branch being tried and its timers. Every
- * branch is built from a msg_copy() of the received INVITE, so it starts
- * from the request exactly as it came in. After relaying a 2xx the call
+ * client transaction of the branch being tried and its timers. The first
+ * branch is the received INVITE itself, changed in place and handed to
+ * nta (the server transaction keeps nothing it needs in that message: it
+ * copied its Via, From, To, Call-ID and CSeq when it was created), so a
+ * held call keeps one INVITE rather than two (doc/performance.md). When a
+ * later branch may follow (the served user has rules that divert on an
+ * answer or a timer, or a deflection has Contacts left) the INVITE's text
+ * is kept first, and every later branch is parsed anew from it: each
+ * starts from the request exactly as it came in. After relaying a 2xx the call
  * lingers for at least 64*T1 so that further 2xx still reach the caller;
  * any other final answer ends it at once. While it lingers it keeps the
  * branch (the client transaction that receives those 2xx) but not the
@@ -37,8 +43,12 @@ struct cd_call {
   struct cd_conf *conf;               /* the snapshot this call started with */
   nta_incoming_t *irq;                /* NULL once released after the 2xx */
   tport_t *tport;                     /* the caller's transport, kept with the irq released */
-  msg_t *request;                     /* the INVITE as received */
+  msg_t *request;                     /* the INVITE as received, until it became the first branch */
   su_home_t *home;                    /* the request's home: strings that live as long as the call */
+  bool request_sent;                  /* call->request was changed into the first branch */
+  char *invite_text;                  /* the INVITE as received, kept for later branches; or NULL */
+  size_t invite_len;
+  msg_t *invite_again;                /* parsed from invite_text, for the coming branch; or NULL */
   nta_outgoing_t *branch;             /* the client transaction being tried */
   su_timer_t *no_reply_timer;
   su_timer_t *not_reachable_timer;
@@ -60,10 +70,10 @@ struct cd_call {
   enum cd_regstate psu_regstate;      /* what P-Served-User said of the INVITE's served user */
   /* Facts for rule conditions, fixed when the call arrives. */
   struct cd_call_facts facts;
-  char caller_key[CD_IDENTITY_KEY_MAX];
+  const char *caller_key;             /* in home, "" when unknown (no buffer of 256 B per call) */
   const char *caller_uri;
   const char *call_id;
-  char ticket_hash[65];               /* SHA-256 of the MIKEY ticket in the SDP, hex; "" when none */
+  const char *ticket_hash;            /* SHA-256 of the MIKEY ticket in the SDP, hex; "" when none */
   /* A deflection's other Contacts, best q first, tried in turn when the
    * one before fails (call_divert_next); empty otherwise. */
   const char **next_targets;
@@ -91,6 +101,10 @@ struct cd_call {
 void call_destroy(struct cd_call *call);
 
 /* call_branch.c */
+/* The INVITE as received, parsed (borrowed; NULL when it cannot be had):
+ * call->request until it became the first branch, then a message parsed
+ * anew from its text, which the next branch then uses. */
+msg_t *call_invite(struct cd_call *call);
 /* Answers the caller (no-op once the server transaction is released). */
 void call_reply(struct cd_call *call, int status, const char *phrase);
 /* The same with a Warning and a Reason header (either may be NULL). */
