@@ -14,4 +14,8 @@ struct cd_inquiry_service;
 struct cd_inquiry_service *cd_inquiry_service_start(su_root_t *root, struct cd_proxy *proxy);
 void cd_inquiry_service_destroy(struct cd_inquiry_service *service);
 
+struct cd_xcap_service;
+/* Adds the XCAP server's counters to /metrics (NULL: none). */
+void cd_inquiry_service_show_xcap(struct cd_inquiry_service *service, const struct cd_xcap_service *xcap);
+
 #endif
