@@ -16,7 +16,8 @@ bench_port() { "$FREEPORT" 1; }
 # bench_start_cdivas RULES: cdivas with bob's rule set RULES (cfu, cfnr, cfb,
 # cfnl+cfu) and the target as outbound proxy; sets CDIVAS_PORT, TARGET_PORT
 # (kept when SHARED_TARGET is set: a second instance, same target),
-# CDIVAS_PID. INQUIRY_CONF and STORE_CONF are added to the conf as given.
+# CDIVAS_PID. INQUIRY_CONF, XCAP_CONF and STORE_CONF are added to the conf as
+# given, BOB_SETTINGS to bob's group.
 bench_start_cdivas() {
   CDIVAS_PORT=$(bench_port)
   [ -n "${SHARED_TARGET:-}" ] && [ -n "${TARGET_PORT:-}" ] || TARGET_PORT=$(bench_port)
@@ -37,7 +38,8 @@ server = {
 };
 ${INQUIRY_CONF:-}
 ${STORE_CONF:-}
-subscribers = ( { user = "sip:bob@ims.example.net"; rules = ( $rule ); } );
+${XCAP_CONF:-}
+subscribers = ( { user = "sip:bob@ims.example.net"; ${BOB_SETTINGS:-} rules = ( $rule ); } );
 CONF
   local log=$BENCH_WORK/cdivas.$CDIVAS_PORT.log
   "$CDIVAS" -F -f "$BENCH_WORK/cdivas.conf" >>"$log" 2>&1 &

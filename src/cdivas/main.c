@@ -297,6 +297,7 @@ int main(int argc, char **argv)
     cd_log(CD_LOG_ERROR, "cannot start: %s", errno ? strerror(errno) : "see above");
     return 1;
   }
+  cd_inquiry_service_show_xcap(st.http, st.xcap);
   cd_conf_unref(conf);
 
   if (!foreground) {
@@ -310,6 +311,7 @@ int main(int argc, char **argv)
 
   su_root_run(st.root);
 
+  cd_inquiry_service_show_xcap(st.http, NULL);
   cd_inquiry_service_destroy(st.http);
   cd_xcap_destroy(st.xcap);
   cd_docs_destroy(st.docs);

@@ -24,6 +24,7 @@
 #include "log/log.h"
 #include "sip/proxy.h"
 #include "store/store.h"
+#include "xcap/server.h"
 
 /* An authenticated inquiry waiting for the state store: its replay claim
  * and the caller's diversions, asked for together (one round trip to
@@ -46,6 +47,7 @@ struct pending_inquiry {
 
 struct cd_inquiry_service {
   struct cd_proxy *proxy;
+  const struct cd_xcap_service *xcap;   /* its counters in /metrics, when there is one */
   struct cd_http_server *server;
   struct pending_inquiry *pending;
   struct {
@@ -316,6 +318,19 @@ static struct cd_http_reply metrics(struct cd_inquiry_service *h)
                "cdivas_store_query_duration_seconds_sum %.9f\n"
                "cdivas_store_query_duration_seconds_count %lu\n",
            st.latency.count, st.latency.sum, st.latency.count);
+  if (h->xcap) {
+    struct cd_xcap_stats x;
+    cd_xcap_stats(h->xcap, &x);
+    text_add(&t, "# HELP cdivas_xcap_requests_total XCAP requests answered 2xx, by method.\n"
+                 "# TYPE cdivas_xcap_requests_total counter\n"
+                 "cdivas_xcap_requests_total{method=\"GET\"} %lu\n"
+                 "cdivas_xcap_requests_total{method=\"PUT\"} %lu\n"
+                 "cdivas_xcap_requests_total{method=\"DELETE\"} %lu\n", x.gets, x.puts, x.deletes);
+    text_add(&t, "# HELP cdivas_xcap_refused_total XCAP requests refused: 401 and 403 (auth), any other 4xx.\n"
+                 "# TYPE cdivas_xcap_refused_total counter\n"
+                 "cdivas_xcap_refused_total{reason=\"auth\"} %lu\n"
+                 "cdivas_xcap_refused_total{reason=\"request\"} %lu\n", x.auth_failures, x.refused);
+  }
   text_add(&t, "# HELP cdivas_transactions_in_flight SIP server transactions without a final answer.\n"
                "# TYPE cdivas_transactions_in_flight gauge\n"
                "cdivas_transactions_in_flight %zu\n", p->inflight.count);
@@ -385,6 +400,12 @@ void cd_inquiry_service_count_reload(struct cd_inquiry_service *h, bool ok)
     h->stats.reloads++;
   else
     h->stats.reload_failures++;
+}
+
+void cd_inquiry_service_show_xcap(struct cd_inquiry_service *h, const struct cd_xcap_service *xcap)
+{
+  if (h)
+    h->xcap = xcap;
 }
 
 void cd_inquiry_service_destroy(struct cd_inquiry_service *h)

@@ -17,5 +17,8 @@ void cd_inquiry_service_destroy(struct cd_inquiry_service *service);
 
 /* Counts a SIGHUP reload for /metrics (NULL service: nothing). */
 void cd_inquiry_service_count_reload(struct cd_inquiry_service *service, bool ok);
+struct cd_xcap_service;
+/* Adds the XCAP server's counters to /metrics (NULL: none). */
+void cd_inquiry_service_show_xcap(struct cd_inquiry_service *service, const struct cd_xcap_service *xcap);
 
 #endif

@@ -243,13 +243,18 @@ int cd_docs_reload(struct cd_docs *docs, struct cd_conf *base)
   int rc = 0;
   if (base->xcap.enabled &&
       cd_store_doc_load(docs->env.store, on_stored, &L, err, sizeof err) < 0) {
-    cd_log(CD_LOG_ERROR, "xcap: cannot read the subscribers' documents: %s; the conf file's rules apply", err);
+    /* A store that cannot be read now (Redis away during a SIGHUP) must
+     * not take the documents out of force: those read before stay. */
+    cd_log(CD_LOG_ERROR, "xcap: cannot read the subscribers' documents: %s; %s", err,
+           docs->n ? "the documents read before stay in force" : "the conf file's rules apply");
+    clear_entries(L.entries, L.n);
     rc = -1;
+  } else {
+    clear_entries(docs->entries, docs->n);
+    docs->entries = L.entries;
+    docs->n = L.n;
+    docs->cap = L.cap;
   }
-  clear_entries(docs->entries, docs->n);
-  docs->entries = L.entries;
-  docs->n = L.n;
-  docs->cap = L.cap;
   cd_conf_unref(docs->base);
   docs->base = cd_conf_ref(cd_conf_base(base));
   install(docs);

@@ -43,8 +43,8 @@ void cd_docs_destroy(struct cd_docs *docs);
  * `base`, not self_service = false, a document cdivas can take) and
  * installs base with those that pass; each one refused is logged. With
  * base->xcap.enabled false no document applies. Returns the number in
- * force, or -1 when the store could not be read (base alone is then in
- * force). */
+ * force, or -1 when the store could not be read: the documents read
+ * before, if any, then stay in force on the new base. */
 int cd_docs_reload(struct cd_docs *docs, struct cd_conf *base);
 
 /* Checks stored documents without a daemon (cdivas -t): every document
