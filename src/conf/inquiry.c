@@ -61,35 +61,20 @@ void conf_load_inquiry(struct loader *L, const config_setting_t *g)
 {
   struct reader *R = &L->rd;
   struct cd_inquiry_conf *q = &L->conf->inquiry;
-  char buf[160];
+  const struct rd_listener listener = { &q->listen, &q->tls, &q->host, &q->port,
+                                         &q->tls_certificate, &q->tls_key, &q->tls_client_ca };
   if (!config_setting_is_group(g)) {
     rd_error_at(R, g, "inquiry must be a group { ... }, not %s", rd_type_name(g));
     return;
   }
   for (int i = 0; i < config_setting_length(g); i++) {
     const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
-    const char *str, *why;
-    if (rd_named(s, "listen")) {
-      if ((str = rd_get_string(R, s)) == NULL)
-        continue;
-      if ((why = rd_http_url(str, &q->tls, &q->host, &q->port, buf, sizeof buf)) != NULL)
-        rd_error_at(R, s, "bad inquiry listen URL '%s': %s", str, why);
-      else if (q->host == NULL)
-        R->oom = true;
-      else
-        q->listen = rd_strdup(R, str);
-    } else if (rd_named(s, "record_ttl")) {
+    if (rd_listener_setting(R, s, "inquiry", &listener))
+      continue;
+    if (rd_named(s, "record_ttl")) {
       rd_get_int(R, s, 10, 86400, &q->record_ttl);
     } else if (rd_named(s, "max_records")) {
       rd_get_int(R, s, 1, 10000000, &q->max_records);
-    } else if (rd_named(s, "tls_certificate") || rd_named(s, "tls_key") || rd_named(s, "tls_client_ca")) {
-      if ((str = rd_get_string(R, s)) == NULL || *str == '\0')
-        continue;
-      if (!rd_readable(R, s, str))
-        continue;
-      char **slot = rd_named(s, "tls_certificate") ? &q->tls_certificate
-                    : rd_named(s, "tls_key") ? &q->tls_key : &q->tls_client_ca;
-      *slot = rd_strdup(R, str);
     } else if (rd_named(s, "kms")) {
       load_kms_list(L, s);
     } else {

@@ -324,3 +324,29 @@ const char *rd_http_url(const char *url, bool *tls, char **host_out, int *port_o
   *port_out = (int)p;
   return NULL;
 }
+
+bool rd_listener_setting(struct reader *R, const config_setting_t *s, const char *group,
+                         const struct rd_listener *l)
+{
+  const char *str, *why;
+  char buf[160];
+  if (rd_named(s, "listen")) {
+    if ((str = rd_get_string(R, s)) == NULL)
+      return true;
+    if ((why = rd_http_url(str, l->tls, l->host, l->port, buf, sizeof buf)) != NULL)
+      rd_error_at(R, s, "bad %s listen URL '%s': %s", group, str, why);
+    else if (*l->host == NULL)
+      R->oom = true;
+    else
+      *l->listen = rd_strdup(R, str);
+    return true;
+  }
+  char **slot = rd_named(s, "tls_certificate") ? l->tls_certificate
+                : rd_named(s, "tls_key")       ? l->tls_key
+                : rd_named(s, "tls_client_ca") ? l->tls_client_ca : NULL;
+  if (slot == NULL)
+    return false;
+  if ((str = rd_get_string(R, s)) != NULL && *str != '\0' && rd_readable(R, s, str))
+    *slot = rd_strdup(R, str);
+  return true;
+}

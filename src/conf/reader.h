@@ -145,4 +145,18 @@ bool rd_hex32(const char *hex, unsigned char out[32]);
  * NULL, or returns why not (possibly in buf) and sets nothing. */
 const char *rd_http_url(const char *url, bool *tls, char **host, int *port, char *buf, size_t bufsize);
 
+/* The settings of an HTTP(S) listener group (inquiry, xcap): listen (an
+ * http(s) URL, rd_http_url), tls_certificate, tls_key, tls_client_ca
+ * (readable files, "" for none). Returns true when `s` is one of them,
+ * stored in the fields given or reported ("bad <group> listen URL ..."). */
+struct rd_listener {
+  char **listen;
+  bool *tls;
+  char **host;
+  int *port;
+  char **tls_certificate, **tls_key, **tls_client_ca;
+};
+bool rd_listener_setting(struct reader *R, const config_setting_t *s, const char *group,
+                         const struct rd_listener *l);
+
 #endif

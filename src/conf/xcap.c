@@ -128,7 +128,8 @@ void conf_load_xcap(struct loader *L, const config_setting_t *g)
 {
   struct reader *R = &L->rd;
   struct cd_xcap_conf *x = &L->conf->xcap;
-  char buf[160];
+  const struct rd_listener listener = { &x->listen, &x->tls, &x->host, &x->port,
+                                         &x->tls_certificate, &x->tls_key, &x->tls_client_ca };
   if (!config_setting_is_group(g)) {
     rd_error_at(R, g, "xcap must be a group { ... }, not %s", rd_type_name(g));
     return;
@@ -137,25 +138,10 @@ void conf_load_xcap(struct loader *L, const config_setting_t *g)
   L->xcap_group = g;
   for (int i = 0; i < config_setting_length(g); i++) {
     const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
-    const char *str, *why;
-    if (rd_named(s, "listen")) {
-      if ((str = rd_get_string(R, s)) == NULL)
-        continue;
-      if ((why = rd_http_url(str, &x->tls, &x->host, &x->port, buf, sizeof buf)) != NULL)
-        rd_error_at(R, s, "bad xcap listen URL '%s': %s", str, why);
-      else if (x->host == NULL)
-        R->oom = true;
-      else
-        x->listen = rd_strdup(R, str);
-    } else if (rd_named(s, "tls_certificate") || rd_named(s, "tls_key") || rd_named(s, "tls_client_ca")) {
-      if ((str = rd_get_string(R, s)) == NULL || *str == '\0')
-        continue;
-      if (!rd_readable(R, s, str))
-        continue;
-      char **slot = rd_named(s, "tls_certificate") ? &x->tls_certificate
-                    : rd_named(s, "tls_key") ? &x->tls_key : &x->tls_client_ca;
-      *slot = rd_strdup(R, str);
-    } else if (rd_named(s, "auth")) {
+    const char *str;
+    if (rd_listener_setting(R, s, "xcap", &listener))
+      continue;
+    if (rd_named(s, "auth")) {
       L->xcap_auth = s;
       load_auth(R, s, x);
     } else if (rd_named(s, "realm")) {
