@@ -95,13 +95,7 @@ static void load_rule(struct reader *R, const config_setting_t *g, struct cd_rul
   const char *target = NULL;
   bool service_ok = false;
 
-  r->anonymous = -1;
-  r->active = true;
-  r->notify_caller = true;
-  r->reveal_identity_to_caller = true;
-  r->reveal_served_user_identity_to_caller = true;
-  r->reveal_identity_to_target = true;
-  r->notify_served_user = false;
+  cd_rule_defaults(r);
   r->file = rd_file_of(R, g);
   r->line = rd_line_of(g);
 

@@ -459,3 +459,14 @@ bool cd_net_contains(const struct cd_net *net, int family, const unsigned char *
   }
   return true;
 }
+
+void cd_rule_defaults(struct cd_rule *r)
+{
+  r->anonymous = -1;
+  r->active = true;
+  r->notify_caller = true;
+  r->reveal_identity_to_caller = true;
+  r->reveal_served_user_identity_to_caller = true;
+  r->reveal_identity_to_target = true;
+  r->notify_served_user = false;
+}

@@ -245,6 +245,11 @@ const struct cd_kms *cd_conf_kms(const struct cd_conf *conf, const char *id);
 struct cd_conf *cd_conf_ref(struct cd_conf *conf);
 void cd_conf_unref(struct cd_conf *conf);
 
+/* A rule's defaults before its settings are read, the same whether it
+ * comes from the conf file or a simservs document (cdivas.conf(5), RULES):
+ * active, the caller and target told, anonymity not a condition. */
+void cd_rule_defaults(struct cd_rule *rule);
+
 /* For loaders: frees a snapshot whatever its reference count, and the hash
  * the subscriber index is built with. */
 void cd_conf_free(struct cd_conf *conf);

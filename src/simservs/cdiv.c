@@ -786,12 +786,7 @@ static bool parse_rule(struct parse *P, const xmlNode *n, struct cd_rule *r)
 {
   static const char *const a[] = { "id", NULL };
   char b[160];
-  r->anonymous = -1;
-  r->active = true;
-  r->notify_caller = true;
-  r->reveal_identity_to_caller = true;
-  r->reveal_served_user_identity_to_caller = true;
-  r->reveal_identity_to_target = true;
+  cd_rule_defaults(r);
   if (!only_attrs(P, n, a))
     return false;
   xmlChar *id = xmlGetNoNsProp(n, (const xmlChar *)"id");
