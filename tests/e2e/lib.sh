@@ -68,11 +68,15 @@ make_conf() {
 }
 
 # start_cdivas CONF [PORT]: runs cdivas in the foreground mode, waits for it to listen.
+# Only what this start appends to cdivas.log counts: a restarted cdivas is
+# waited for even when the log still holds an earlier run's lines.
 start_cdivas() {
+  local from=1
+  [ -f "$WORK/cdivas.log" ] && from=$(($(wc -l <"$WORK/cdivas.log") + 1))
   "$CDIVAS" -F -f "$1" >>"$WORK/cdivas.log" 2>&1 &
   CDIVAS_PID=$!
   for _ in $(seq 1 50); do
-    grep -q "started as" "$WORK/cdivas.log" 2>/dev/null && return 0
+    tail -n "+$from" "$WORK/cdivas.log" 2>/dev/null | grep -q "started as" && return 0
     kill -0 "$CDIVAS_PID" 2>/dev/null || fail "cdivas exited at start"
     sleep 0.1
   done
