@@ -11,7 +11,24 @@ BENCH_PIDS=""
 bench_cleanup() { kill $BENCH_PIDS 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$BENCH_WORK"; }
 trap bench_cleanup EXIT
 
-bench_port() { "$FREEPORT" 1; }
+# bench_port: a free loopback port never handed out before in this run.
+# Free is not enough: a port given to a process that has not bound it yet
+# (the second of two SIPp callers started together, the target SIPp started
+# after both cdivas instances) is still free, and a second caller given the
+# same port cannot bind and makes no call at all. The ledger is a file
+# because every $(bench_port) runs in a subshell.
+bench_port() {
+  local port
+  for _ in $(seq 1 20); do
+    port=$("$FREEPORT" 1) || continue
+    grep -qx "$port" "$BENCH_WORK/ports.given" 2>/dev/null && continue
+    echo "$port" >>"$BENCH_WORK/ports.given"
+    echo "$port"
+    return 0
+  done
+  echo "no free port" >&2
+  return 1
+}
 
 # bench_start_cdivas RULES: cdivas with bob's rule set RULES (cfu, cfnr, cfb,
 # cfnl+cfu) and the target as outbound proxy; sets CDIVAS_PORT, TARGET_PORT
@@ -102,7 +119,12 @@ bench_caller() {
 }
 
 # Numbers from a SIPp final screen.
-bench_failed_calls() { sed -n 's/.*Failed call *| *[0-9]* *| *\([0-9]*\).*/\1/p' "$BENCH_WORK/$1.out" | tail -n 1; }
+# A SIPp that could not start (a socket it cannot bind) shows 0 failed and
+# 0 successful calls: its own error goes to stderr so the run says why.
+bench_failed_calls() {
+  grep -m 1 -h 'Unable to\|errno =' "$BENCH_WORK/$1.out" >&2
+  sed -n 's/.*Failed call *| *[0-9]* *| *\([0-9]*\).*/\1/p' "$BENCH_WORK/$1.out" | tail -n 1
+}
 bench_ok_calls() { sed -n 's/.*Successful call *| *[0-9]* *| *\([0-9]*\).*/\1/p' "$BENCH_WORK/$1.out" | tail -n 1; }
 
 # CPU seconds (user+system) a process has used.
