@@ -129,3 +129,22 @@ bench_ok_calls() { sed -n 's/.*Successful call *| *[0-9]* *| *\([0-9]*\).*/\1/p'
 
 # CPU seconds (user+system) a process has used.
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+
+# INVITE -> 180 latency from the caller's message trace, which SIPp
+# stamps to the microsecond (its own rtd statistics round to 1 ms):
+# "p50 p99" in ms.
+trace_percentiles() {
+  tr -d '\r' <"$1" | awk '
+    /^-+ [0-9-]+ [0-9:.]+$/ { split($3, t, ":"); now = t[1] * 3600 + t[2] * 60 + t[3]; state = 1; next }
+    state == 1 { dir = ($0 ~ /sent/) ? "out" : "in"; state = 2; next }
+    state == 2 && NF == 0 { next }
+    state == 2 { first = $0; state = 3; next }
+    state == 3 && /^Call-ID:/ {
+      id = $2
+      if (dir == "out" && first ~ /^INVITE /) sent[id] = now
+      else if (dir == "in" && first ~ /^SIP\/2.0 180/ && (id in sent) && !(id in done)) { print (now - sent[id]) * 1000; done[id] = 1 }
+      state = 0 }' | sort -n | awk '{ v[NR] = $1 } END {
+      if (NR == 0) { print "- -"; exit }
+      i50 = int(NR * 0.50); if (i50 < 1) i50 = 1; i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
+      printf "%.3f %.3f\n", v[i50], v[i99] }'
+}
