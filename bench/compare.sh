@@ -68,6 +68,19 @@ latency() {   # latency PORT PID: p50 p99 at LAT_RATE
   trace_percentiles "$BENCH_WORK/latency.msg"
 }
 
+# A target SIPp of its own for each server (and for the SIPp-only
+# baseline): one that served an overloaded step still holds that step's
+# calls and retransmissions, and the next server would fail calls for it.
+TARGET_PID=""
+fresh_target() {
+  [ -z "$TARGET_PID" ] || { kill "$TARGET_PID" 2>/dev/null; wait "$TARGET_PID" 2>/dev/null; }
+  bench_target uas -sf "$TARGET_SCENARIO" -d 0
+  TARGET_PID=$(pgrep -n sipp)
+}
+# After a server is stopped: its last (overloaded) step's datagrams and the
+# caller's retransmissions are gone before the next one is measured.
+drain() { [ -n "${SMOKE:-}" ] || sleep 5; }
+
 cores=$(nproc); model=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 echo "machine: $cores cores, $model; $(sipp -v 2>&1 | grep -o 'SIPp v[0-9.]*'), $("$KAMAILIO" -v 2>/dev/null | head -n 1 | awk '{ print $1, $2, $3 }')"
 echo "steps: from $START calls/s by $STEP, $SECONDS_PER_STEP s each"
@@ -79,20 +92,24 @@ for service in $SERVICES; do
     cfnr) TARGET_SCENARIO=bench/target_cfnr.xml ;;   # NO_REPLY (default 5 s) of ringing first; CANCEL and diverted INVITE in either order
   esac
   bench_start_cdivas "$service"
-  bench_target uas -sf "$TARGET_SCENARIO" -d 0
+  fresh_target
   echo "== $service through cdivas"
   read -r c_rate c_cpu <<<"$(search cdivas "$CDIVAS_PORT" "$CDIVAS_PID")"
   read -r c_p50 c_p99 <<<"$(latency "$CDIVAS_PORT" "$CDIVAS_PID")"
   kill "$CDIVAS_PID"; wait "$CDIVAS_PID" 2>/dev/null
+  drain
   k_rate=-; k_cpu=-; k_p50=-; k_p99=-
   if [ -x "$KAMAILIO" ] && [ -f "bench/kamailio-$service.cfg" ]; then
+    fresh_target
     start_kamailio "$service"
     echo "== $service through Kamailio ($KAMAILIO_CHILDREN UDP workers)"
     read -r k_rate k_cpu <<<"$(search kamailio "$KAM_PORT" "$KAM_PID")"
     read -r k_p50 k_p99 <<<"$(latency "$KAM_PORT" "$KAM_PID")"
     kill "$KAM_PID"; wait "$KAM_PID" 2>/dev/null
+    drain
   fi
-  read -r s_p50 s_p99 <<<"$(latency "$TARGET_PORT" "$(pgrep -n sipp)")"
+  fresh_target
+  read -r s_p50 s_p99 <<<"$(latency "$TARGET_PORT" "$TARGET_PID")"
   printf '\n%-8s %-9s %10s %10s %11s %11s %14s\n' service server max_cps us_cpu/call p50_ms p99_ms added_p99_ms
   printf '%-8s %-9s %10s %10s %11s %11s %14s\n' "$service" cdivas "$c_rate" "$c_cpu" "$c_p50" "$c_p99" \
     "$(awk -v a="$c_p99" -v b="$s_p99" 'BEGIN { if (a == "-" || b == "-") print "-"; else printf "%.3f", a - b }')"
@@ -103,7 +120,8 @@ for service in $SERVICES; do
     echo "ratio cdivas/kamailio: $(awk -v a="$c_rate" -v b="$k_rate" 'BEGIN { printf "%.2f", a / b }')"
   fi
   [ "$c_rate" -ge "$START" ] || smoke_failed=1
-  kill $(jobs -p) 2>/dev/null; wait 2>/dev/null
+  kill $(jobs -p) "$TARGET_PID" 2>/dev/null; wait 2>/dev/null
+  TARGET_PID=""
 done
 if [ -n "${SMOKE:-}" ]; then
   [ "$smoke_failed" = 0 ] && echo "PASS: smoke run, no failed call" || { echo "FAIL: failed calls in the smoke run"; exit 1; }
