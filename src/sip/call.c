@@ -176,7 +176,7 @@ static void feature_done(void *arg, int status, const char *text)
   if (call->asking_feature) {
     call->feature_answered = true;
     call->feature_status = status;
-    snprintf(call->feature_text, sizeof call->feature_text, "%s", text);
+    call->feature_text = su_strdup(call->home, text);
     return;
   }
   call->feature_op = NULL;
@@ -201,7 +201,7 @@ static void call_feature_code(struct cd_call *call, sip_t const *sip, const char
   void *op = call->calls->feature.start(call->calls->feature.ctx, key, fc, why, feature_done, call);
   call->asking_feature = false;
   if (call->feature_answered) {
-    feature_reply(call, call->feature_status, call->feature_text);
+    feature_reply(call, call->feature_status, call->feature_text ? call->feature_text : "");
     call_destroy(call);
     return;
   }

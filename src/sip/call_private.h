@@ -85,7 +85,7 @@ struct cd_call {
   bool asking_feature;                /* the hook runs: an answer now is kept */
   bool feature_answered;
   int feature_status;
-  char feature_text[300];
+  const char *feature_text;            /* in home, once answered (few calls are feature codes) */
   cd_hi_chain chain;
   size_t received_hi;                 /* leading chain entries that came in the INVITE */
   /* RFC 5806 Diversion (core/diversion.h): the diversions the INVITE's
