@@ -51,26 +51,14 @@ step() {
   echo "$ok $failed $(awk -v a="$after" -v b="$before" 'BEGIN { print a - b }')"
 }
 
+step_calls() { echo $(($1 / CALLERS * CALLERS * SECONDS_PER_STEP)); }
+
 cpu_of() {
   local total=0 p
   for p in $1; do total=$(awk -v a="$total" -v b="$(cpu_seconds "$p" 2>/dev/null || echo 0)" 'BEGIN { print a + b }'); done
   echo "$total"
 }
 
-search() {   # search NAME PORTS: "best_rate cpu_us_per_call"
-  local rate=$START best=0 best_cpu=- ok failed cpu expected
-  while [ "$rate" -le "$MAX" ]; do
-    expected=$((rate / CALLERS * CALLERS * SECONDS_PER_STEP))
-    read -r ok failed cpu <<<"$(step "$rate" "$2")"
-    printf '  %-9s %5d calls/s: %6s ok %4s failed, %.1f CPU s\n' "$1" "$rate" "$ok" "$failed" "$cpu" >&2
-    [ "$failed" = 0 ] && [ "$ok" = "$expected" ] || break
-    best=$rate
-    best_cpu=$(awk -v c="$cpu" -v n="$ok" 'BEGIN { printf "%.0f", c / n * 1e6 }')
-    rate=$((rate + STEP))
-    sleep 2
-  done
-  echo "$best $best_cpu"
-}
 
 cores=$(nproc); model=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 echo "machine: $cores cores, $model; $(sipp -v 2>&1 | grep -o 'SIPp v[0-9.]*'); load $(cut -d' ' -f1 /proc/loadavg)"
@@ -78,7 +66,7 @@ echo "$CALLERS callers and $CALLERS targets; steps from $START calls/s by $STEP,
 
 echo "== SIPp alone (caller i to target i)"
 CPU_PIDS=$TARGET_PIDS
-read -r s_rate s_cpu <<<"$(search sipp-only "$TARGET_PORTS")"
+read -r s_rate s_cpu <<<"$(bench_search sipp-only "$TARGET_PORTS")"
 # Let the baseline's last (overloaded) step drain before cdivas is measured.
 [ -n "${SMOKE:-}" ] || sleep 35
 
@@ -106,7 +94,7 @@ grep -qs "started as" "$BENCH_WORK/cdivas.log" || { echo "cdivas did not start:"
 echo "== through cdivas (bob<i> diverted by cfu to target i)"
 CPU_PIDS=$CDIVAS_PID
 ports=""; for _ in $TARGET_PORTS; do ports="$ports $CDIVAS_PORT"; done
-read -r c_rate c_cpu <<<"$(search cdivas "$ports")"
+read -r c_rate c_cpu <<<"$(bench_search cdivas "$ports")"
 
 printf '\n%-10s %10s %14s\n' setup max_cps us_cpu/call
 printf '%-10s %10s %14s\n' sipp-only "$s_rate" "$s_cpu" cdivas "$c_rate" "$c_cpu"

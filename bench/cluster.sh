@@ -38,9 +38,9 @@ cpu_of_setup() {
   echo "$total"
 }
 
-# step RATE SECONDS: RATE calls/s split over the instances; "ok failed cpu".
+# step RATE: RATE calls/s split over the instances; "ok failed cpu".
 step() {
-  local rate=$1 secs=$2 n=0 port before after ok=0 failed=0 o f callers=""
+  local rate=$1 secs=$SECONDS_PER_STEP n=0 port before after ok=0 failed=0 o f callers=""
   for port in $PORTS; do n=$((n + 1)); done
   before=$(cpu_of_setup)
   for port in $PORTS; do
@@ -60,18 +60,11 @@ step() {
   echo "$ok $failed $(awk -v a="$after" -v b="$before" 'BEGIN { print a - b }')"
 }
 
-search() {   # search NAME: "best_rate cpu_us_per_call"
-  local rate=$START best=0 best_cpu=- ok failed cpu
-  while [ "$rate" -le "$MAX" ]; do
-    read -r ok failed cpu <<<"$(step "$rate" "$SECONDS_PER_STEP")"
-    printf '  %-8s %5d calls/s: %6s ok %4s failed, %.1f CPU s\n' "$1" "$rate" "$ok" "$failed" "$cpu" >&2
-    [ "$failed" = 0 ] && [ "$ok" -ge $((rate * SECONDS_PER_STEP - rate % 2 * SECONDS_PER_STEP)) ] || break
-    best=$rate
-    best_cpu=$(awk -v c="$cpu" -v n="$ok" 'BEGIN { printf "%.0f", c / n * 1e6 }')
-    rate=$((rate + STEP))
-    sleep 2
-  done
-  echo "$best $best_cpu"
+# step_calls RATE: the calls a step places (the rate split evenly).
+step_calls() {
+  local n=0 port
+  for port in $PORTS; do n=$((n + 1)); done
+  echo $(($1 / n * n * SECONDS_PER_STEP))
 }
 
 # inquiries: one load generator per instance, two connections each, asking
@@ -117,7 +110,7 @@ for setup in $SETUPS; do
   esac
   bench_target uas -sf sipp-scenarios/target.xml -d 0
   echo "== $setup"
-  read -r rate cpu <<<"$(search "$setup")"
+  read -r rate cpu <<<"$(bench_search "$setup")"
   # The search ended on an overloaded step: let its transactions (64*T1)
   # drain before the inquiries are measured.
   [ -n "${SMOKE:-}" ] || sleep 35

@@ -27,10 +27,11 @@ tree_cpu() {
   echo "$total"
 }
 
-# step SERVER-PORT SERVER-PID RATE SECONDS [RTT]: one load step; prints
+# step RATE SERVER-PORT SERVER-PID [SECONDS [RTT]]: one load step; prints
 # "ok failed cpu_seconds".
 step() {
-  local port=$1 pid=$2 rate=$3 secs=$4 rtt=${5:-} calls=$(( $3 * $4 ))
+  local rate=$1 port=$2 pid=$3 secs=${4:-$SECONDS_PER_STEP} rtt=${5:-}
+  local calls=$((rate * secs))
   local before after
   before=$(tree_cpu "$pid")
   # shellcheck disable=SC2086
@@ -42,20 +43,7 @@ step() {
   echo "$(bench_ok_calls caller) $(bench_failed_calls caller) $(awk -v a="$after" -v b="$before" 'BEGIN { print a - b }')"
 }
 
-# search NAME PORT PID: the highest zero-failure rate; prints a result line.
-search() {
-  local name=$1 port=$2 pid=$3 rate=$START best=0 best_cpu=- r ok failed cpu
-  while [ "$rate" -le "$MAX" ]; do
-    read -r ok failed cpu <<<"$(step "$port" "$pid" "$rate" "$SECONDS_PER_STEP")"
-    printf '  %-9s %5d calls/s: %6s ok %4s failed, %.1f CPU s\n' "$name" "$rate" "$ok" "$failed" "$cpu" >&2
-    [ "$failed" = 0 ] && [ "$ok" = $((rate * SECONDS_PER_STEP)) ] || break
-    best=$rate
-    best_cpu=$(awk -v c="$cpu" -v n="$ok" 'BEGIN { printf "%.0f", c / n * 1e6 }')
-    rate=$((rate + STEP))
-    sleep 2   # let transactions of the previous step expire a little
-  done
-  echo "$best $best_cpu"
-}
+step_calls() { echo $(($1 * SECONDS_PER_STEP)); }
 
 latency() {   # latency PORT PID: p50 p99 at LAT_RATE
   local port=$1 pid=$2 secs=$(( ${SMOKE:+3} + 0 ))
@@ -64,7 +52,7 @@ latency() {   # latency PORT PID: p50 p99 at LAT_RATE
   # drain first, or they would be measured too.
   [ -n "${SMOKE:-}" ] || sleep 35
   rm -f "$BENCH_WORK/latency.msg"
-  step "$port" "$pid" "$LAT_RATE" "$secs" rtt >/dev/null
+  step "$LAT_RATE" "$port" "$pid" "$secs" rtt >/dev/null
   trace_percentiles "$BENCH_WORK/latency.msg"
 }
 
@@ -94,7 +82,7 @@ for service in $SERVICES; do
   bench_start_cdivas "$service"
   fresh_target
   echo "== $service through cdivas"
-  read -r c_rate c_cpu <<<"$(search cdivas "$CDIVAS_PORT" "$CDIVAS_PID")"
+  read -r c_rate c_cpu <<<"$(bench_search cdivas "$CDIVAS_PORT" "$CDIVAS_PID")"
   read -r c_p50 c_p99 <<<"$(latency "$CDIVAS_PORT" "$CDIVAS_PID")"
   kill "$CDIVAS_PID"; wait "$CDIVAS_PID" 2>/dev/null
   drain
@@ -103,7 +91,7 @@ for service in $SERVICES; do
     fresh_target
     start_kamailio "$service"
     echo "== $service through Kamailio ($KAMAILIO_CHILDREN UDP workers)"
-    read -r k_rate k_cpu <<<"$(search kamailio "$KAM_PORT" "$KAM_PID")"
+    read -r k_rate k_cpu <<<"$(bench_search kamailio "$KAM_PORT" "$KAM_PID")"
     read -r k_p50 k_p99 <<<"$(latency "$KAM_PORT" "$KAM_PID")"
     kill "$KAM_PID"; wait "$KAM_PID" 2>/dev/null
     drain

@@ -118,6 +118,27 @@ bench_caller() {
   "$SIPP" $(sipp_common) -p "$(bench_port)" "$@" >"$BENCH_WORK/caller.out" 2>&1
 }
 
+# bench_search NAME ARGS...: the rate ladder the rate benchmarks climb:
+# from START calls/s by STEP up to MAX, while a step fails no call and
+# completes every call it placed. The script defines
+#   step RATE ARGS...   one step of SECONDS_PER_STEP: "ok failed cpu_seconds"
+#   step_calls RATE     the calls a step at RATE places
+# Prints "best_rate cpu_us_per_call" ("0 -" when the first step failed).
+bench_search() {
+  local name=$1 rate=$START best=0 best_cpu=- ok failed cpu
+  shift
+  while [ "$rate" -le "$MAX" ]; do
+    read -r ok failed cpu <<<"$(step "$rate" "$@")"
+    printf '  %-9s %5d calls/s: %6s ok %4s failed, %.1f CPU s\n' "$name" "$rate" "$ok" "$failed" "$cpu" >&2
+    [ "$failed" = 0 ] && [ "${ok:-0}" -ge "$(step_calls "$rate")" ] || break
+    best=$rate
+    best_cpu=$(awk -v c="$cpu" -v n="$ok" 'BEGIN { printf "%.0f", c / n * 1e6 }')
+    rate=$((rate + STEP))
+    sleep 2   # let transactions of the previous step expire a little
+  done
+  echo "$best $best_cpu"
+}
+
 # Numbers from a SIPp final screen.
 # A SIPp that could not start (a socket it cannot bind) shows 0 failed and
 # 0 successful calls: its own error goes to stderr so the run says why.
