@@ -59,7 +59,6 @@ cpu_of() {
   echo "$total"
 }
 
-
 cores=$(nproc); model=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 echo "machine: $cores cores, $model; $(sipp -v 2>&1 | grep -o 'SIPp v[0-9.]*'); load $(cut -d' ' -f1 /proc/loadavg)"
 echo "$CALLERS callers and $CALLERS targets; steps from $START calls/s by $STEP, $SECONDS_PER_STEP s each"

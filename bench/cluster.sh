@@ -38,10 +38,17 @@ cpu_of_setup() {
   echo "$total"
 }
 
+# instances: how many cdivas instances the setup has (ports in PORTS).
+instances() {
+  # shellcheck disable=SC2086
+  set -- $PORTS
+  echo $#
+}
+
 # step RATE: RATE calls/s split over the instances; "ok failed cpu".
 step() {
-  local rate=$1 secs=$SECONDS_PER_STEP n=0 port before after ok=0 failed=0 o f callers=""
-  for port in $PORTS; do n=$((n + 1)); done
+  local rate=$1 secs=$SECONDS_PER_STEP n port before after ok=0 failed=0 o f callers=""
+  n=$(instances)
   before=$(cpu_of_setup)
   for port in $PORTS; do
     # shellcheck disable=SC2046
@@ -62,8 +69,8 @@ step() {
 
 # step_calls RATE: the calls a step places (the rate split evenly).
 step_calls() {
-  local n=0 port
-  for port in $PORTS; do n=$((n + 1)); done
+  local n
+  n=$(instances)
   echo $(($1 / n * n * SECONDS_PER_STEP))
 }
 
